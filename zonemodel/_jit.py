@@ -1,0 +1,61 @@
+"""The one place where numba options are set.
+
+Kernels are decorated with :func:`kernel`, which compiles lazily (nothing is
+compiled at import) with ``cache=True`` and ``nogil=True``.  If numba finds
+no writable cache location (a read-only install without ``NUMBA_CACHE_DIR``
+and without a writable home), the kernel is built without caching and a
+single :class:`CacheWarning` says so.  Set ``ZONEMODEL_NUMBA_CACHE=0`` to turn
+caching off on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numba
+
+__all__ = ["CACHE", "CacheWarning", "kernel"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CACHE: bool = os.environ.get("ZONEMODEL_NUMBA_CACHE", "1") != "0"
+"""Whether kernels ask numba to cache compiled code on disk."""
+
+_OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "boundscheck": False}
+_warned = False
+
+
+class CacheWarning(UserWarning):
+    """numba could not cache zonemodel's kernels; they are compiled in every process."""
+
+
+def _no_cache(exc: Exception) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            f"zonemodel: no writable numba cache location ({exc}); kernels will be compiled "
+            "in every process. Set NUMBA_CACHE_DIR to a writable directory to cache them.",
+            CacheWarning,
+            stacklevel=3,
+        )
+
+
+def kernel(func: F | None = None, *, parallel: bool = False) -> Any:
+    """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options)."""
+
+    def decorate(f: F) -> Any:
+        options = {**_OPTIONS, "parallel": parallel}
+        if CACHE:
+            try:
+                return numba.njit(cache=True, **options)(f)
+            except RuntimeError as exc:  # no cache locator for a read-only install
+                if "cannot cache" not in str(exc):
+                    raise
+                _no_cache(exc)
+        return numba.njit(cache=False, **options)(f)
+
+    return decorate if func is None else decorate(func)
