@@ -1,0 +1,45 @@
+"""zonemodel: a mechanistic simulation of GNU Mach's kernel memory and the Hurd around it.
+
+The public API is re-exported here; importing zonemodel compiles nothing
+(kernels compile lazily on first use and are cached on disk).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from zonemodel import errors
+from zonemodel.boot import BootReport, boot, max_bootable_zone_map
+from zonemodel.presets import YEARS, Kernel, gnumach, provenance_table
+from zonemodel.results import ZoneUsage
+from zonemodel.units import format_size, parse_size
+from zonemodel.zonemap import ZoneMapReport, replay
+from zonemodel.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
+from zonemodel.system import System, SystemDown
+
+try:
+    __version__ = version("zonemodel")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "YEARS",
+    "BootReport",
+    "ForkBombResult",
+    "ForkBombRuns",
+    "Kernel",
+    "System",
+    "SystemDown",
+    "ZoneMapReport",
+    "ZoneUsage",
+    "__version__",
+    "boot",
+    "errors",
+    "fork_bomb",
+    "format_size",
+    "gnumach",
+    "max_bootable_zone_map",
+    "parse_size",
+    "provenance_table",
+    "replay",
+]

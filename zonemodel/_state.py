@@ -1,0 +1,191 @@
+"""The arrays of one booted simulated system, and how to build them from a kernel preset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from zonemodel import _forkbomb
+from zonemodel import _process as P
+from zonemodel import _zalloc
+from zonemodel.boot import BootReport, boot
+from zonemodel.errors import ConfigurationError, ParameterError
+from zonemodel.ipc_tables import table_sizes
+from zonemodel.presets import Kernel
+from zonemodel.zones import ZONE_NAMES, zone_table
+
+START_METHODS: Final = ("console", "ssh", "screen")
+USERS: Final = ("user", "root")
+MAX_CHILDREN: Final = 200_000
+
+_STATUS: Final = {
+    P.ZONE_PANIC: ("panic", "zone map"),
+    P.IPC_TASK_INIT: ("panic", "ipc spaces"),
+    P.PMAP_CREATE: ("panic", "kernel_map"),
+    P.KALLOC_MAP_FULL: ("fork failure", "kalloc_map"),
+    P.NO_MEMORY: ("hang", "physical memory"),
+    P.CHILD_LIMIT: ("child limit", ""),
+}
+
+
+def describe(status: int, panic_zone: int) -> tuple[str, str, str]:
+    """(outcome, limit, console message) for a kernel status code."""
+    outcome, limit = _STATUS[status]
+    if status == P.ZONE_PANIC:
+        message = f"panic: zalloc: zone {ZONE_NAMES[panic_zone]} exhausted"
+    elif status == P.IPC_TASK_INIT:
+        message = "panic: ipc_task_init"
+    elif status == P.PMAP_CREATE:
+        message = "panic: pmap_create"
+    elif status == P.KALLOC_MAP_FULL:
+        message = "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]"
+    elif status == P.NO_MEMORY:
+        message = "[no message: the forking thread waits for a free page for ever]"
+    else:
+        message = ""
+    return outcome, limit, message
+
+
+def check_kernel(kernel: object) -> Kernel:
+    """Refuse anything but a zalloc-era Kernel."""
+    if not isinstance(kernel, Kernel):
+        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
+    if kernel.allocator != "zalloc":
+        raise ConfigurationError(
+            f'"kernel": {kernel!r} uses the {kernel.allocator} allocator; process experiments on it '
+            "are not modelled yet (slab era: issue 5); use a zalloc-era preset (2005, 2007, 2009)"
+        )
+    return kernel
+
+
+def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(f'"{name}" must be one of {", ".join(map(repr, allowed))}, got {value!r}')
+    return str(value)
+
+
+def process_row(kernel: Kernel, *, ports: int, names: int, chain_ports: int) -> np.ndarray:
+    """The per-process parameter row (``_process.Q_*``) for a process of *kernel*."""
+    q = np.zeros(P.Q_SIZE, dtype=np.int64)
+    q[P.Q_THREADS] = kernel.process_threads
+    q[P.Q_PORTS] = ports
+    q[P.Q_NAMES] = names
+    q[P.Q_MAP_ENTRIES] = kernel.process_map_entries
+    q[P.Q_SHADOW] = kernel.process_shadow_objects
+    q[P.Q_PV] = kernel.process_pv_entries
+    q[P.Q_RESIDENT] = -(-kernel.process_resident // kernel.page_size)
+    q[P.Q_SERVER_NAMES] = kernel.server_names_per_process
+    q[P.Q_CHAIN_PORTS] = chain_ports
+    return q
+
+
+def child_row(kernel: Kernel, start: str, user: str) -> np.ndarray:
+    """Parameters of one bomb child started from *start* by *user*."""
+    ports = {"console": kernel.ports_console, "ssh": kernel.ports_ssh, "screen": kernel.ports_screen}[start]
+    names = kernel.process_names + ports + (kernel.root_extra_names if user == "root" else 0)
+    return process_row(kernel, ports=ports, names=names, chain_ports=kernel.chain_ports)
+
+
+def session_tasks(kernel: Kernel, start: str) -> int:
+    return {"console": 0, "ssh": kernel.session_tasks_ssh, "screen": kernel.session_tasks_screen}[start]
+
+
+@dataclass
+class State:
+    """Mutable arrays of one booted system (zones, zone map, other resources)."""
+
+    kernel: Kernel
+    boot: BootReport
+    zones: np.ndarray
+    ms: np.ndarray
+    res: np.ndarray
+    gp: np.ndarray
+    its: np.ndarray
+    base_q: np.ndarray
+    fp: np.ndarray
+    boot_status: int
+
+    @classmethod
+    def booted(cls, kernel: Kernel, *, chain: bool = False) -> State:
+        """Boot *kernel*: kernel_map, then the kernel's and the system's tasks."""
+        report = boot(kernel)
+        page = kernel.page_size
+        zones = zone_table(kernel)
+        ms = _zalloc.new_map_state(kernel.zone_map, kernel.zdata, page)
+        res = np.zeros(P.R_SIZE, dtype=np.int64)
+        res[P.R_KMAP_FREE] = report.kernel_map_free
+        res[P.R_KALLOC_FREE] = kernel.kalloc_map
+        stolen = sum(size for what, size in report.items if what not in _SUBMAPS)
+        gp = np.zeros(P.G_SIZE, dtype=np.int64)
+        gp[P.G_PAGE] = page
+        gp[P.G_COMPAT] = int(kernel.mach_ipc_compat)
+        gp[P.G_ENTRY] = kernel.entry_size
+        gp[P.G_RAM_PAGES] = kernel.ram // page
+        gp[P.G_BASE_PAGES] = -(-(kernel.boot_resident + stolen) // page)
+        gp[P.G_KALLOC_MAP] = kernel.kalloc_map
+        gp[P.G_MAX_CHILDREN] = MAX_CHILDREN
+        gp[P.G_CHAIN] = int(chain)
+        its = table_sizes(kernel.entry_size, page)
+        base_q = process_row(
+            kernel, ports=kernel.process_ports, names=kernel.process_names + kernel.process_ports, chain_ports=0
+        )
+        fp = np.array([kernel.background_rate, kernel.background_exit], dtype=np.float64)
+        status = P.OK
+        if report.booted:
+            status = P._kalloc(zones, ms, res, gp, its[0] * kernel.entry_size)  # the servers' first table
+            if status == P.OK:
+                status = _forkbomb._boot_tasks(
+                    zones,
+                    ms,
+                    res,
+                    gp,
+                    its,
+                    base_q,
+                    kernel.kernel_boot_spaces,
+                    kernel.kernel_threads,
+                    kernel.system_tasks,
+                    kernel.boot_ports,
+                )
+        return cls(kernel, report, zones, ms, res, gp, its, base_q, fp, status)
+
+    def copy(self) -> State:
+        return State(
+            self.kernel,
+            self.boot,
+            self.zones.copy(),
+            self.ms.copy(),
+            self.res.copy(),
+            self.gp.copy(),
+            self.its,
+            self.base_q,
+            self.fp,
+            self.boot_status,
+        )
+
+    def start_session(self, start: str) -> int:
+        """Start the login session the bomb runs in (extra tasks for ssh and screen)."""
+        return int(
+            _forkbomb._boot_tasks(
+                self.zones, self.ms, self.res, self.gp, self.its, self.base_q, 0, 0, session_tasks(self.kernel, start), 0
+            )
+        )
+
+    @property
+    def zone_map_used(self) -> int:
+        page = int(self.gp[P.G_PAGE])
+        total = self.kernel.zone_map // page
+        return int(self.ms[_zalloc.M_MAP_USED] + total - self.ms[_zalloc.M_MAP_PAGES]) * page
+
+    @property
+    def ram_free(self) -> int:
+        gp, page = self.gp, int(self.gp[P.G_PAGE])
+        kalloc_pages = (gp[P.G_KALLOC_MAP] - self.res[P.R_KALLOC_FREE]) // page
+        used = gp[P.G_BASE_PAGES] + self.ms[_zalloc.M_MAP_USED] + kalloc_pages + self.res[P.R_PROC_PAGES]
+        return int(gp[P.G_RAM_PAGES] - used) * page
+
+
+_SUBMAPS: Final = frozenset(
+    {"zone_map", "kmem_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
+)

@@ -1,0 +1,279 @@
+"""The fork bomb: fork processes until the kernel gives out.
+
+:func:`fork_bomb` boots a fresh system from a kernel preset, starts the
+login session the bomb runs in, and forks children (all from one parent, or
+each from the previous child with ``chain=True``) until a limit is reached:
+
+* the zone map has no page left: ``panic: zalloc: zone <name> exhausted``,
+  naming whichever zone needed a page at that moment;
+* the ipc spaces zone refuses a new space: ``panic: ipc_task_init``;
+* kernel_map has no room for a page directory: ``panic: pmap_create``;
+* kalloc_map cannot hold a larger IPC entry table: the fork fails;
+* no physical page is free: the forking thread waits for ever (a hang).
+
+With ``runs=1`` the result is a :class:`ForkBombResult`; with ``runs=N``
+the :class:`ForkBombRuns` distribution of N independently seeded runs,
+computed in parallel.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from zonemodel import _forkbomb
+from zonemodel import _process as P
+from zonemodel import _zalloc
+from zonemodel._state import START_METHODS, USERS, State, check_choice, check_kernel, child_row, describe
+from zonemodel.errors import ParameterError
+from zonemodel.presets import Kernel
+from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.seeds import SeedLike, replicate_states
+from zonemodel.zones import ZONE_NAMES
+
+__all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb"]
+
+
+@dataclass(frozen=True)
+class ForkBombResult:
+    """How one fork bomb ended."""
+
+    processes: int
+    """Children alive when the bomb ended."""
+    outcome: str
+    """``"panic"``, ``"fork failure"``, ``"hang"`` or ``"child limit"`` (no kernel limit reached)."""
+    message: str
+    """The console line (a panic), or a bracketed description when nothing is printed."""
+    limit: str
+    """The resource that ran out: ``"zone map"``, ``"ipc spaces"``, ``"kernel_map"``, ``"kalloc_map"``, ``"physical memory"``."""
+    hit_by: str
+    """Whether a bomb ``"child"`` or a ``"background"`` task made the allocation that failed."""
+    start: str
+    """How the bomb was started: ``"console"``, ``"ssh"`` or ``"screen"``."""
+    chain: bool
+    """True if each child forked the next."""
+    user: str
+    """``"user"`` or ``"root"``."""
+    background_tasks: int
+    """Background tasks running at the end."""
+    zone_map_used: int
+    """Bytes of the zone map taken (never returned)."""
+    zone_map_size: int
+    """Size of the zone map in bytes."""
+    kernel_map_free: int
+    """Bytes of kernel_map left."""
+    kalloc_map_free: int
+    """Bytes of kalloc_map left."""
+    ram_free: int
+    """Bytes of physical memory left."""
+    zones: tuple[ZoneUsage, ...]
+    """Per-zone usage at the end."""
+
+    def zone(self, name: str) -> ZoneUsage:
+        """The usage row of zone *name*."""
+        for row in self.zones:
+            if row.name == name:
+                return row
+        raise ParameterError(f'"name": unknown zone {name!r}; zones: {", ".join(ZONE_NAMES)}')
+
+    def table(self, top: int | None = None) -> str:
+        """Per-zone usage as a text table, largest zones first."""
+        return format_zone_table(self.zones, top=top)
+
+    def __repr__(self) -> str:
+        return (
+            f"ForkBombResult(processes={self.processes}, outcome={self.outcome!r}, limit={self.limit!r}, "
+            f"message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True)
+class ForkBombRuns:
+    """The distribution of the count over independently seeded fork bombs."""
+
+    values: tuple[int, ...]
+    """Children alive at the end of each run, in replicate order."""
+    outcomes: tuple[tuple[str, int], ...]
+    """``(outcome, runs)`` pairs, most frequent first."""
+    limits: tuple[tuple[str, int], ...]
+    """``(limit, runs)`` pairs, most frequent first."""
+    messages: tuple[tuple[str, int], ...]
+    """``(message, runs)`` pairs, most frequent first."""
+
+    @property
+    def runs(self) -> int:
+        """Number of runs."""
+        return len(self.values)
+
+    @property
+    def min(self) -> int:
+        """Smallest count."""
+        return min(self.values)
+
+    @property
+    def max(self) -> int:
+        """Largest count."""
+        return max(self.values)
+
+    @property
+    def median(self) -> float:
+        """Median count."""
+        return float(statistics.median(self.values))
+
+    @property
+    def mean(self) -> float:
+        """Mean count."""
+        return float(statistics.fmean(self.values))
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation of the count."""
+        return float(statistics.pstdev(self.values))
+
+    @property
+    def spread(self) -> int:
+        """Largest minus smallest count."""
+        return self.max - self.min
+
+    def __repr__(self) -> str:
+        return (
+            f"ForkBombRuns(runs={self.runs}, min={self.min}, median={self.median:g}, max={self.max}, "
+            f"std={self.std:.2f}, limit={self.limits[0][0]!r})"
+        )
+
+
+def _check_common(start: object, user: object, interval: object, chain: object) -> tuple[str, str]:
+    start_s = check_choice("start", start, START_METHODS)
+    user_s = check_choice("user", user, USERS)
+    if not isinstance(chain, bool):
+        raise ParameterError(f'"chain" must be True or False, got {chain!r}')
+    if interval is not None:
+        raise NotImplementedError(
+            "fork_bomb(interval=...): fast forking drives the servers' thread pools, which arrive with the "
+            "server model (issue 4); only interval=None (forking slowly enough that servers never queue) is modelled"
+        )
+    return start_s, user_s
+
+
+def run_on_state(state: State, *, start: str, chain: bool, user: str, rng_state: np.ndarray) -> tuple[ForkBombResult, np.ndarray, int]:
+    """Run one bomb on *state* in place; return the result, the children's table indices and the status."""
+    kernel = state.kernel
+    state.gp[P.G_CHAIN] = int(chain)
+    child_q = child_row(kernel, start, user)
+    child_tidx = np.empty(state.gp[P.G_MAX_CHILDREN] + 1, dtype=np.int64)
+    bg_tidx = np.empty(state.gp[P.G_MAX_CHILDREN] + 1, dtype=np.int64)
+    status = state.start_session(start)
+    count, who, nbg = 0, _forkbomb.WHO_BACKGROUND, 0
+    if status == P.OK:
+        count, status, who, nbg = _forkbomb._bomb(
+            state.zones, state.ms, state.res, state.gp, state.its, child_q, state.base_q, state.fp,
+            rng_state, child_tidx, bg_tidx,
+        )
+    outcome, limit, message = describe(int(status), int(state.ms[_zalloc.M_PANIC_ZONE]))
+    result = ForkBombResult(
+        processes=int(count),
+        outcome=outcome,
+        message=message,
+        limit=limit,
+        hit_by="child" if who == _forkbomb.WHO_CHILD else "background",
+        start=start,
+        chain=chain,
+        user=user,
+        background_tasks=int(nbg),
+        zone_map_used=state.zone_map_used,
+        zone_map_size=kernel.zone_map,
+        kernel_map_free=int(state.res[P.R_KMAP_FREE]),
+        kalloc_map_free=int(state.res[P.R_KALLOC_FREE]),
+        ram_free=state.ram_free,
+        zones=zone_usage(ZONE_NAMES, state.zones),
+    )
+    return result, child_tidx[: int(count)], int(status)
+
+
+def fork_bomb(
+    kernel: Kernel,
+    *,
+    start: str = "console",
+    chain: bool = False,
+    user: str = "user",
+    interval: float | None = None,
+    runs: int = 1,
+    seed: SeedLike = None,
+) -> ForkBombResult | ForkBombRuns:
+    """Boot *kernel* and fork until a limit is reached.
+
+    Parameters
+    ----------
+    kernel
+        A zalloc-era kernel preset (2005, 2007, 2009), e.g. ``gnumach(2005, zone_map="8 MiB")``.
+    start
+        Where the bomb is started: ``"console"`` (the Mach console), ``"ssh"``
+        (a raw ssh session) or ``"screen"`` (screen inside an ssh session).
+    chain
+        False: one parent forks every child.  True: each child forks the next,
+        so each generation inherits more ports.
+    user
+        ``"user"`` or ``"root"`` (root processes hold a few more send rights).
+    interval
+        Time between forks; only ``None`` (slow forking) is modelled for now.
+    runs
+        1 for a :class:`ForkBombResult`; N > 1 for the :class:`ForkBombRuns`
+        distribution over N independently seeded runs (computed in parallel).
+    seed
+        An int, a :class:`numpy.random.SeedSequence` or None.  Run *i* uses
+        child *i* of the sequence, so ``runs=1`` reproduces run 0 of ``runs=N``.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> r = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), seed=1)
+    >>> r.outcome, r.limit
+    ('panic', 'zone map')
+    """
+    check_kernel(kernel)
+    start_s, user_s = _check_common(start, user, interval, chain)
+    if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
+        raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
+    states = replicate_states(seed, int(runs))
+    booted = State.booted(kernel, chain=chain)
+    if not booted.boot.booted or booted.boot_status != P.OK:
+        return _no_boot(booted, start_s, chain, user_s, int(runs))
+    if runs == 1:
+        result, _, _ = run_on_state(booted, start=start_s, chain=chain, user=user_s, rng_state=states[0].copy())
+        return result
+    status = booted.start_session(start_s)
+    if status != P.OK:
+        return _no_boot(booted, start_s, chain, user_s, int(runs))
+    out = np.zeros((int(runs), 5), dtype=np.int64)
+    _forkbomb._bomb_many(
+        booted.zones, booted.ms, booted.res, booted.gp, booted.its,
+        child_row(kernel, start_s, user_s), booted.base_q, booted.fp, states, out,
+    )
+    return _summarise(out)
+
+
+def _summarise(out: np.ndarray) -> ForkBombRuns:
+    described = [describe(int(s), int(z)) for s, z in zip(out[:, 1], out[:, 4], strict=True)]
+    return ForkBombRuns(
+        values=tuple(int(v) for v in out[:, 0]),
+        outcomes=tuple(Counter(d[0] for d in described).most_common()),
+        limits=tuple(Counter(d[1] for d in described).most_common()),
+        messages=tuple(Counter(d[2] for d in described).most_common()),
+    )
+
+
+def _no_boot(state: State, start: str, chain: bool, user: str, runs: int) -> ForkBombResult | ForkBombRuns:
+    if state.boot.booted:
+        outcome, limit, message = describe(state.boot_status, int(state.ms[_zalloc.M_PANIC_ZONE]))
+    else:
+        outcome, limit, message = "no boot", "kernel_map", state.boot.message
+    if runs > 1:
+        return ForkBombRuns((0,) * runs, ((outcome, runs),), ((limit, runs),), ((message, runs),))
+    return ForkBombResult(
+        0, outcome, message, limit, "child", start, chain, user, 0, state.zone_map_used, state.kernel.zone_map,
+        int(state.res[P.R_KMAP_FREE]), int(state.res[P.R_KALLOC_FREE]), state.ram_free,
+        zone_usage(ZONE_NAMES, state.zones),
+    )
