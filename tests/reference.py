@@ -221,7 +221,7 @@ class Machine:
         self.page = kernel.page_size
         self.zmap = ZoneMap(kernel)
         report = zonemodel.boot(kernel)
-        self.kmap_free = report.kernel_map_free
+        self.kmap_free = report.kernel_map_free + kernel.system_tasks * kernel.page_size
         self.kalloc_free = kernel.kalloc_map
         self.proc_pages = 0
         stolen = sum(
@@ -229,6 +229,7 @@ class Machine:
             for what, size in report.items
             if what
             not in {"zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
+            and not what.startswith("page directories")
         )
         self.base_pages = -(-(kernel.boot_resident + stolen) // self.page)
         self.ram_pages = kernel.ram // self.page

@@ -23,8 +23,8 @@ def test_largest_bootable_zone_map_is_a_boundary() -> None:
     assert zonemodel.boot(kernel.replace(zone_map=best)).booted
     over = zonemodel.boot(kernel.replace(zone_map=best + 4096))
     assert not over.booted
-    # Just past the limit the sub-maps still fit but the boot kernel stacks do not.
-    assert over.message == "panic: stack_alloc"
+    # Just past the limit the sub-maps still fit but the system tasks' page directories do not.
+    assert over.message == "panic: pmap_create"
     assert zonemodel.boot(kernel.replace(zone_map=best + 2 * MiB)).message == "panic: kmem_suballoc"
 
 

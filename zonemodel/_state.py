@@ -115,9 +115,10 @@ class State:
         zones = zone_table(kernel)
         ms = _zalloc.new_map_state(kernel.zone_map, kernel.zdata, page)
         res = np.zeros(P.R_SIZE, dtype=np.int64)
-        res[P.R_KMAP_FREE] = report.kernel_map_free
+        # boot() already reserved the system tasks' page directories; _spawn takes them again below.
+        res[P.R_KMAP_FREE] = report.kernel_map_free + kernel.system_tasks * page
         res[P.R_KALLOC_FREE] = kernel.kalloc_map
-        stolen = sum(size for what, size in report.items if what not in _SUBMAPS)
+        stolen = sum(size for what, size in report.items if _is_stolen(what))
         gp = np.zeros(P.G_SIZE, dtype=np.int64)
         gp[P.G_PAGE] = page
         gp[P.G_COMPAT] = int(kernel.mach_ipc_compat)
@@ -184,6 +185,11 @@ class State:
         kalloc_pages = (gp[P.G_KALLOC_MAP] - self.res[P.R_KALLOC_FREE]) // page
         used = gp[P.G_BASE_PAGES] + self.ms[_zalloc.M_MAP_USED] + kalloc_pages + self.res[P.R_PROC_PAGES]
         return int(gp[P.G_RAM_PAGES] - used) * page
+
+
+def _is_stolen(what: str) -> bool:
+    """Boot items that are physical memory stolen at boot (not sub-maps or later allocations)."""
+    return what not in _SUBMAPS and not what.startswith("page directories")
 
 
 _SUBMAPS: Final = frozenset(

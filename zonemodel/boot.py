@@ -13,7 +13,8 @@ kernel takes from it, in this order:
    kalloc_map (``kalloc_init``), ipc_kernel_map (``ipc_init``) and
    device_io_map (``ds_init``); if one does not fit the kernel panics in
    ``kmem_suballoc``;
-4. the rest of the boot-time allocations (kernel stacks, driver glue).
+4. the rest of the boot-time allocations (kernel stacks, driver glue);
+5. a 4 KiB page directory for each task of the booting Hurd (``pmap_create``).
 
 Items 1 and 2 grow with RAM, so a machine with more memory has less room
 for the zone map.  :func:`boot` replays this arithmetic and
@@ -107,7 +108,7 @@ def boot(kernel: Kernel) -> BootReport:
     --------
     >>> import zonemodel
     >>> zonemodel.boot(zonemodel.gnumach(2005))
-    BootReport(booted, kernel_map_free=12.01 MiB)
+    BootReport(booted, kernel_map_free=11.83 MiB)
     >>> zonemodel.boot(zonemodel.gnumach(2005, zone_map="32 MiB")).message
     'panic: kmem_suballoc'
     """
@@ -168,6 +169,21 @@ def boot(kernel: Kernel) -> BootReport:
         )
     items.append(("boot stacks and driver glue", other))
     free -= other
+    directories = kernel.system_tasks * kernel.page_size
+    if directories > free:
+        return BootReport(
+            booted=False,
+            message="panic: pmap_create",
+            reason=(
+                f"the page directories of the system's {kernel.system_tasks} tasks "
+                f"({format_size(directories)}) do not fit: {format_size(free)} of kernel_map left"
+            ),
+            kernel_map=size,
+            kernel_map_free=0,
+            items=tuple(items),
+        )
+    items.append((f"page directories of {kernel.system_tasks} system tasks", directories))
+    free -= directories
     return BootReport(True, "", "", size, free, tuple(items))
 
 
@@ -180,7 +196,7 @@ def max_bootable_zone_map(kernel: Kernel) -> int:
     --------
     >>> import zonemodel
     >>> zonemodel.format_size(max_bootable_zone_map(zonemodel.gnumach(2005)))
-    '24.01 MiB'
+    '23.83 MiB'
     """
     page = kernel.page_size
     lo, hi = 0, kernel.kernel_map // page  # boots at lo pages (or lo == 0), fails above hi

@@ -1,0 +1,159 @@
+"""Data behind the article's figures, and the figures themselves.
+
+Each ``*_curve`` function runs the model and returns plain rows; each
+``plot_*`` function draws those rows with matplotlib (imported only when a
+plot is asked for).  The documentation builds its figures with the
+``plot_*`` functions and doctests the rows of the ``*_curve`` functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from zonemodel.boot import max_bootable_zone_map
+from zonemodel.forkbomb import ForkBombRuns, fork_bomb
+from zonemodel.presets import Kernel, gnumach
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["CurvePoint", "plot_ram_curve", "plot_zone_map_curve", "ram_curve", "zone_map_curve"]
+
+MiB: Final = 1 << 20
+SEED: Final = 2005
+LIMIT_MARKERS: Final = {
+    "zone map": "o",
+    "ipc spaces": "s",
+    "kernel_map": "^",
+    "kalloc_map": "D",
+    "physical memory": "v",
+    "child limit": "x",
+}
+"""Marker of each binding limit in the figures."""
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One point of a curve: the count over seeded runs at one setting."""
+
+    x: int
+    """The setting (bytes of zone map or of RAM)."""
+    start: str
+    """How the bomb was started."""
+    median: float
+    """Median count."""
+    low: int
+    """Smallest count."""
+    high: int
+    """Largest count."""
+    limit: str
+    """The limit that bound most runs."""
+
+    def __repr__(self) -> str:
+        return f"CurvePoint({self.x / MiB:g} MiB, {self.start}, median={self.median:g}, limit={self.limit!r})"
+
+
+def _point(kernel: Kernel, x: int, start: str, runs: int, seed: int) -> CurvePoint:
+    result = fork_bomb(kernel, start=start, runs=runs, seed=seed)
+    assert isinstance(result, ForkBombRuns)
+    return CurvePoint(x, start, result.median, result.min, result.max, result.limits[0][0])
+
+
+def zone_map_curve(
+    kernel: Kernel | None = None,
+    *,
+    starts: tuple[str, ...] = ("console", "ssh", "screen"),
+    step: int = 1 * MiB,
+    runs: int = 21,
+    seed: int = SEED,
+) -> tuple[CurvePoint, ...]:
+    """The count at the end of a fork bomb against zone map size, from 4 MiB to the largest that boots.
+
+    Examples
+    --------
+    >>> points = zone_map_curve(starts=("console",), step=4 * MiB, runs=5)
+    >>> [(p.x // MiB, p.limit) for p in points][:3]
+    [(4, 'zone map'), (8, 'zone map'), (12, 'ipc spaces')]
+    """
+    base = kernel if kernel is not None else gnumach(2005)
+    top = max_bootable_zone_map(base)
+    sizes = list(range(4 * MiB, top + 1, step))
+    if sizes[-1] != top:
+        sizes.append(top)
+    return tuple(
+        _point(base.replace(zone_map=size), size, start, runs, seed) for start in starts for size in sizes
+    )
+
+
+def ram_curve(
+    kernel: Kernel | None = None,
+    *,
+    rams: tuple[int, ...] = tuple(m * MiB for m in range(96, 513, 32)),
+    start: str = "console",
+    runs: int = 21,
+    seed: int = SEED,
+) -> tuple[CurvePoint, ...]:
+    """The count at the end of a fork bomb against physical memory (zone map of *kernel*, 16 MiB by default).
+
+    Examples
+    --------
+    >>> [(p.x // MiB, p.limit) for p in ram_curve(rams=(128 * MiB, 256 * MiB), runs=5)]
+    [(128, 'physical memory'), (256, 'ipc spaces')]
+    """
+    base = kernel if kernel is not None else gnumach(2005, zone_map=16 * MiB)
+    return tuple(_point(base.replace(ram=ram), ram, start, runs, seed) for ram in rams)
+
+
+def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str) -> Any:
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    starts = list(dict.fromkeys(p.start for p in points))
+    for i, start in enumerate(starts):
+        mine = [p for p in points if p.start == start]
+        xs = [p.x / MiB for p in mine]
+        color = f"C{i}"
+        ax.plot(xs, [p.median for p in mine], "-", color=color, label=start, lw=1.5)
+        ax.fill_between(xs, [p.low for p in mine], [p.high for p in mine], color=color, alpha=0.2, lw=0)
+        for limit, marker in LIMIT_MARKERS.items():
+            sel = [p for p in mine if p.limit == limit]
+            if sel:
+                ax.plot([p.x / MiB for p in sel], [p.median for p in sel], marker, color=color, ms=5,
+                        mfc="white" if limit != "zone map" else color)
+    for limit, marker in LIMIT_MARKERS.items():
+        if any(p.limit == limit for p in points):
+            ax.plot([], [], marker, color="0.3", mfc="white" if limit != "zone map" else "0.3",
+                    label=f"limit: {limit}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("processes when the bomb ended")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", ncols=2)
+    return ax
+
+
+def plot_zone_map_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot :func:`zone_map_curve` (keyword arguments are passed on to it), with the page's figures.
+
+    The observed counts of O7 are drawn at the 16 MiB baseline that
+    :func:`zonemodel.calibration.calibrate` argues for; those of O12 at 8 and 4 MiB.
+    """
+    from zonemodel.targets import observed
+
+    points = zone_map_curve(**kwargs)
+    result: Axes = _plot(points, ax, "zone map size (MiB)")
+    seen = [(16, observed("O7", s)) for s in ("console", "ssh", "screen")]
+    seen += [(z, observed("O12", f"{s}_{z}_mib")) for s in ("console", "ssh") for z in (8, 4)]
+    result.plot([x for x, _ in seen], [y for _, y in seen], "kx", ms=7, mew=1.5, label="observed (page r2)")
+    result.legend(fontsize="small", ncols=2)
+    result.set_title("Fork bomb on GNU Mach 2005: count against zone map size")
+    return result
+
+
+def plot_ram_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot :func:`ram_curve` (keyword arguments are passed on to it)."""
+    points = ram_curve(**kwargs)
+    result: Axes = _plot(points, ax, "physical memory (MiB)")
+    result.set_title("Fork bomb on GNU Mach 2005 (16 MiB zone map): count against RAM")
+    return result
