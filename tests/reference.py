@@ -227,8 +227,7 @@ class Machine:
         stolen = sum(
             size
             for what, size in report.items
-            if what
-            not in {"zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
+            if what not in {"zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
             and not what.startswith("page directories")
         )
         self.base_pages = -(-(kernel.boot_resident + stolen) // self.page)
@@ -287,7 +286,10 @@ class Machine:
         k = self.k
         kalloc_pages = (k.kalloc_map - self.kalloc_free) // self.page
         resident_pages = -(-k.process_resident // self.page)
-        if self.base_pages + self.zmap.used_pages + kalloc_pages + self.proc_pages + 1 + resident_pages > self.ram_pages:
+        if (
+            self.base_pages + self.zmap.used_pages + kalloc_pages + self.proc_pages + 1 + resident_pages
+            > self.ram_pages
+        ):
             raise NoMemory
         self.alloc("tasks")
         self.alloc("maps")

@@ -132,9 +132,7 @@ def test_bad_operations_are_refused_with_the_parameter_named() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    batches=st.lists(
-        st.tuples(st.integers(0, len(ZONE_NAMES) - 1), st.integers(-300, 3000)), min_size=1, max_size=15
-    ),
+    batches=st.lists(st.tuples(st.integers(0, len(ZONE_NAMES) - 1), st.integers(-300, 3000)), min_size=1, max_size=15),
     pages=st.integers(2, 400),
     zdata=st.integers(0, 40),
 )

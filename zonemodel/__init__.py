@@ -10,12 +10,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from zonemodel import errors
 from zonemodel.boot import BootReport, boot, max_bootable_zone_map
+from zonemodel.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
 from zonemodel.presets import YEARS, Kernel, gnumach, provenance_table
 from zonemodel.results import ZoneUsage
+from zonemodel.system import System, SystemDown
 from zonemodel.units import format_size, parse_size
 from zonemodel.zonemap import ZoneMapReport, replay
-from zonemodel.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
-from zonemodel.system import System, SystemDown
 
 try:
     __version__ = version("zonemodel")

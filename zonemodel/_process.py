@@ -83,7 +83,7 @@ CHILD_LIMIT: Final = 6  # the experiment's own cap on children was reached
 
 @kernel
 def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> int:
-    """kalloc for IPC tables: a kalloc zone below a page, kalloc_map from a page up."""
+    """Kalloc for IPC tables: a kalloc zone below a page, kalloc_map from a page up."""
     if nbytes < gp[G_PAGE]:
         z = Z_KALLOC0
         size = 16

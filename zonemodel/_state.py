@@ -7,9 +7,8 @@ from typing import Final
 
 import numpy as np
 
-from zonemodel import _forkbomb
+from zonemodel import _forkbomb, _zalloc
 from zonemodel import _process as P
-from zonemodel import _zalloc
 from zonemodel.boot import BootReport, boot
 from zonemodel.errors import ConfigurationError, ParameterError
 from zonemodel.ipc_tables import table_sizes
@@ -169,7 +168,16 @@ class State:
         """Start the login session the bomb runs in (extra tasks for ssh and screen)."""
         return int(
             _forkbomb._boot_tasks(
-                self.zones, self.ms, self.res, self.gp, self.its, self.base_q, 0, 0, session_tasks(self.kernel, start), 0
+                self.zones,
+                self.ms,
+                self.res,
+                self.gp,
+                self.its,
+                self.base_q,
+                0,
+                0,
+                session_tasks(self.kernel, start),
+                0,
             )
         )
 

@@ -17,7 +17,7 @@ never contiguous with zdata and the end of zdata is wasted, as in GNU Mach.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -105,7 +105,7 @@ def _zalloc(zones: np.ndarray, ms: np.ndarray, z: int) -> int:
 
 
 @kernel
-def _grow_soft_max(zn: np.ndarray, cur: int, k: int) -> None:
+def _grow_soft_max(zn: Any, cur: int, k: int) -> None:  # zn: one record of the zone table
     """Raise a soft maximum as *k* sequential allocations from size *cur* would."""
     e = zn.elem_size
     while k > 0:

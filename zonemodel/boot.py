@@ -1,4 +1,4 @@
-"""Booting a kernel preset: does its kernel_map hold everything carved out of it at boot?
+"""Booting a kernel preset: does kernel_map hold everything carved out of it at boot.
 
 On i386 GNU Mach of 2005 the kernel's virtual addresses above the direct map
 of physical memory form kernel_map, a fixed 40 MiB range (``morevm``) that

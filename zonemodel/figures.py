@@ -31,6 +31,8 @@ LIMIT_MARKERS: Final = {
     "child limit": "x",
 }
 """Marker of each binding limit in the figures."""
+RAMS: Final = tuple(size * MiB for size in range(96, 513, 32))
+"""Default RAM sizes of :func:`ram_curve`: 96 MiB to 512 MiB in steps of 32 MiB."""
 
 
 @dataclass(frozen=True)
@@ -81,15 +83,13 @@ def zone_map_curve(
     sizes = list(range(4 * MiB, top + 1, step))
     if sizes[-1] != top:
         sizes.append(top)
-    return tuple(
-        _point(base.replace(zone_map=size), size, start, runs, seed) for start in starts for size in sizes
-    )
+    return tuple(_point(base.replace(zone_map=size), size, start, runs, seed) for start in starts for size in sizes)
 
 
 def ram_curve(
     kernel: Kernel | None = None,
     *,
-    rams: tuple[int, ...] = tuple(m * MiB for m in range(96, 513, 32)),
+    rams: tuple[int, ...] = RAMS,
     start: str = "console",
     runs: int = 21,
     seed: int = SEED,
@@ -120,12 +120,17 @@ def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str) -> Any:
         for limit, marker in LIMIT_MARKERS.items():
             sel = [p for p in mine if p.limit == limit]
             if sel:
-                ax.plot([p.x / MiB for p in sel], [p.median for p in sel], marker, color=color, ms=5,
-                        mfc="white" if limit != "zone map" else color)
+                ax.plot(
+                    [p.x / MiB for p in sel],
+                    [p.median for p in sel],
+                    marker,
+                    color=color,
+                    ms=5,
+                    mfc="white" if limit != "zone map" else color,
+                )
     for limit, marker in LIMIT_MARKERS.items():
         if any(p.limit == limit for p in points):
-            ax.plot([], [], marker, color="0.3", mfc="white" if limit != "zone map" else "0.3",
-                    label=f"limit: {limit}")
+            ax.plot([], [], marker, color="0.3", mfc="white" if limit != "zone map" else "0.3", label=f"limit: {limit}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("processes when the bomb ended")
     ax.grid(alpha=0.3)

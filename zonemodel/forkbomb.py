@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zonemodel import _forkbomb
+from zonemodel import _forkbomb, _zalloc
 from zonemodel import _process as P
-from zonemodel import _zalloc
 from zonemodel._state import START_METHODS, USERS, State, check_choice, check_kernel, child_row, describe
 from zonemodel.errors import ParameterError
 from zonemodel.presets import Kernel
@@ -48,7 +47,10 @@ class ForkBombResult:
     message: str
     """The console line (a panic), or a bracketed description when nothing is printed."""
     limit: str
-    """The resource that ran out: ``"zone map"``, ``"ipc spaces"``, ``"kernel_map"``, ``"kalloc_map"``, ``"physical memory"``."""
+    """The resource that ran out.
+
+    One of ``"zone map"``, ``"ipc spaces"``, ``"kernel_map"``, ``"kalloc_map"`` or ``"physical memory"``.
+    """
     hit_by: str
     """Whether a bomb ``"child"`` or a ``"background"`` task made the allocation that failed."""
     start: str
@@ -158,7 +160,9 @@ def _check_common(start: object, user: object, interval: object, chain: object) 
     return start_s, user_s
 
 
-def run_on_state(state: State, *, start: str, chain: bool, user: str, rng_state: np.ndarray) -> tuple[ForkBombResult, np.ndarray, int]:
+def run_on_state(
+    state: State, *, start: str, chain: bool, user: str, rng_state: np.ndarray
+) -> tuple[ForkBombResult, np.ndarray, int]:
     """Run one bomb on *state* in place; return the result, the children's table indices and the status."""
     kernel = state.kernel
     state.gp[P.G_CHAIN] = int(chain)
@@ -169,8 +173,17 @@ def run_on_state(state: State, *, start: str, chain: bool, user: str, rng_state:
     count, who, nbg = 0, _forkbomb.WHO_BACKGROUND, 0
     if status == P.OK:
         count, status, who, nbg = _forkbomb._bomb(
-            state.zones, state.ms, state.res, state.gp, state.its, child_q, state.base_q, state.fp,
-            rng_state, child_tidx, bg_tidx,
+            state.zones,
+            state.ms,
+            state.res,
+            state.gp,
+            state.its,
+            child_q,
+            state.base_q,
+            state.fp,
+            rng_state,
+            child_tidx,
+            bg_tidx,
         )
     outcome, limit, message = describe(int(status), int(state.ms[_zalloc.M_PANIC_ZONE]))
     result = ForkBombResult(
@@ -249,8 +262,16 @@ def fork_bomb(
         return _no_boot(booted, start_s, chain, user_s, int(runs))
     out = np.zeros((int(runs), 5), dtype=np.int64)
     _forkbomb._bomb_many(
-        booted.zones, booted.ms, booted.res, booted.gp, booted.its,
-        child_row(kernel, start_s, user_s), booted.base_q, booted.fp, states, out,
+        booted.zones,
+        booted.ms,
+        booted.res,
+        booted.gp,
+        booted.its,
+        child_row(kernel, start_s, user_s),
+        booted.base_q,
+        booted.fp,
+        states,
+        out,
     )
     return _summarise(out)
 
@@ -273,7 +294,19 @@ def _no_boot(state: State, start: str, chain: bool, user: str, runs: int) -> For
     if runs > 1:
         return ForkBombRuns((0,) * runs, ((outcome, runs),), ((limit, runs),), ((message, runs),))
     return ForkBombResult(
-        0, outcome, message, limit, "child", start, chain, user, 0, state.zone_map_used, state.kernel.zone_map,
-        int(state.res[P.R_KMAP_FREE]), int(state.res[P.R_KALLOC_FREE]), state.ram_free,
+        0,
+        outcome,
+        message,
+        limit,
+        "child",
+        start,
+        chain,
+        user,
+        0,
+        state.zone_map_used,
+        state.kernel.zone_map,
+        int(state.res[P.R_KMAP_FREE]),
+        int(state.res[P.R_KALLOC_FREE]),
+        state.ram_free,
         zone_usage(ZONE_NAMES, state.zones),
     )

@@ -151,7 +151,7 @@ class Kernel:
     process_pv_entries: int
     """pv entries of a process: pages it maps that another pmap maps too."""
     process_resident: int
-    """Physical memory a sleeping forked child keeps resident (page tables, copied pages), besides its page directory."""
+    """Physical memory a sleeping forked child keeps resident besides its page directory (page tables, copies)."""
     server_names_per_process: int
     """Names the servers' IPC spaces gain per process (proc's task and proc ports, msgport, ctty ports)."""
     ports_console: int
@@ -398,7 +398,9 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
     "root_extra_names": (2, Estimate("send rights to host_priv and the device master that root processes hold")),
     "chain_ports": (
         1,
-        Document(_ZP, note="'child processes have more ports open by default'; one port per generation is our estimate"),
+        Document(
+            _ZP, note="'child processes have more ports open by default'; one port per generation is our estimate"
+        ),
     ),
     "background_rate": (0.01, Estimate("a quiet 2005 system: now and then a cron job or a daemon's helper")),
     "background_exit": (0.02, Estimate("background tasks live about 50 forks; on average 0.5 of them run")),
@@ -476,7 +478,7 @@ def _coerce(name: str, value: Any) -> Any:
     else:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParameterError(f'"{name}" must be a number, got {value!r}')
-        number = float(value)
+        number = float(value)  # type: ignore[assignment]  # int or float both compare with the range
     if not spec.low <= number <= spec.high:
         low = format_size(int(spec.low)) if spec.kind == "size" else spec.low
         high = format_size(int(spec.high)) if spec.kind == "size" else spec.high
@@ -497,10 +499,9 @@ def _build(
         values[name] = _coerce(name, raw)
         provenance[name] = Override()
     page = values["page_size"]
-    for name, spec in _SPECS.items():
-        if spec.kind == "size" and name in ("zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map"):
-            if values[name] % page:
-                raise ParameterError(f'"{name}" must be a whole number of {page}-byte pages, got {values[name]}')
+    for name in ("zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map"):
+        if values[name] % page:
+            raise ParameterError(f'"{name}" must be a whole number of {page}-byte pages, got {values[name]}')
     values.pop("_provenance", None)
     return Kernel(**values, _provenance=MappingProxyType(dict(provenance)))
 
@@ -538,9 +539,7 @@ def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
     zonemodel.errors.UnknownPresetError: "year": no preset for 2006; presets exist for 2005, 2007, 2009, 2013
     """
     if isinstance(year, bool) or year not in YEARS:
-        raise UnknownPresetError(
-            f'"year": no preset for {year!r}; presets exist for {", ".join(map(str, YEARS))}'
-        )
+        raise UnknownPresetError(f'"year": no preset for {year!r}; presets exist for {", ".join(map(str, YEARS))}')
     values, provenance = _preset(year)
     return _build(year, values, provenance, overrides)
 

@@ -29,10 +29,7 @@ class ZoneUsage:
     """The zone's maximum at the end, in bytes (soft maxima grow by half when reached)."""
 
     def __repr__(self) -> str:
-        return (
-            f"ZoneUsage({self.name!r}, in_use={self.in_use}, peak={self.peak}, "
-            f"size={format_size(self.size)})"
-        )
+        return f"ZoneUsage({self.name!r}, in_use={self.in_use}, peak={self.peak}, size={format_size(self.size)})"
 
 
 def zone_usage(names: tuple[str, ...], table: np.ndarray) -> tuple[ZoneUsage, ...]:

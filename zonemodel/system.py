@@ -95,10 +95,10 @@ class System:
             raise SystemDown(f"this system is down ({self._down}); create a new System")
         start_s, user_s = _check_common(start, user, interval, chain)
         state = self._state
-        limit = P_MAX = int(state.gp[P.G_MAX_CHILDREN])
+        limit = ceiling = int(state.gp[P.G_MAX_CHILDREN])
         if stop_at is not None:
-            if isinstance(stop_at, bool) or not isinstance(stop_at, int) or not 0 <= stop_at <= P_MAX:
-                raise ParameterError(f'"stop_at" must be an integer between 0 and {P_MAX}, got {stop_at!r}')
+            if isinstance(stop_at, bool) or not isinstance(stop_at, int) or not 0 <= stop_at <= ceiling:
+                raise ParameterError(f'"stop_at" must be an integer between 0 and {ceiling}, got {stop_at!r}')
             limit = stop_at
         state.gp[P.G_MAX_CHILDREN] = limit
         try:
@@ -106,7 +106,7 @@ class System:
                 state, start=start_s, chain=chain, user=user_s, rng_state=self._next_stream()
             )
         finally:
-            state.gp[P.G_MAX_CHILDREN] = P_MAX
+            state.gp[P.G_MAX_CHILDREN] = ceiling
         self.history.append(result)
         if result.outcome in ("panic", "hang"):
             self._down = result.message

@@ -43,7 +43,7 @@ def parse_size(value: int | str, *, name: str = "size") -> int:
     Raises
     ------
     UnitError
-        If the unit is not one of :data:`UNITS`.
+        If the unit is not one of :data:`~zonemodel.units.UNITS`.
     ParameterError
         If the value is negative, not a whole number of bytes, or of another type.
 
@@ -65,9 +65,7 @@ def parse_size(value: int | str, *, name: str = "size") -> int:
             raise ParameterError(f'"{name}" must be >= 0 bytes, got {value}')
         return value
     if not isinstance(value, str):
-        raise ParameterError(
-            f'"{name}" must be an int (bytes) or a string like "8 MiB", got {type(value).__name__}'
-        )
+        raise ParameterError(f'"{name}" must be an int (bytes) or a string like "8 MiB", got {type(value).__name__}')
     match = _SIZE_RE.match(value)
     if match is None:
         raise ParameterError(f'"{name}": cannot read {value!r} as a size; write e.g. "8 MiB" or 4096')

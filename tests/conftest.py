@@ -1,0 +1,3 @@
+"""pytest configuration for tests/: the benchmark script is not a test module."""
+
+collect_ignore = ["benchmarks"]
