@@ -79,6 +79,7 @@ PMAP_CREATE: Final = 3  # panic: pmap_create (no kernel_map for a page directory
 KALLOC_MAP_FULL: Final = 4  # an entry table could not grow: the RPC (and the fork) fails
 NO_MEMORY: Final = 5  # no free physical page: the forking thread waits for ever
 CHILD_LIMIT: Final = 6  # the experiment's own cap on children was reached
+NO_BOOT: Final = 7  # the kernel does not boot (see zonemodel.boot)
 
 
 @kernel

@@ -26,6 +26,7 @@ _STATUS: Final = {
     P.KALLOC_MAP_FULL: ("fork failure", "kalloc_map"),
     P.NO_MEMORY: ("hang", "physical memory"),
     P.CHILD_LIMIT: ("child limit", ""),
+    P.NO_BOOT: ("no boot", "kernel_map"),
 }
 
 
@@ -40,6 +41,8 @@ def describe(status: int, panic_zone: int) -> tuple[str, str, str]:
         message = "panic: pmap_create"
     elif status == P.KALLOC_MAP_FULL:
         message = "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]"
+    elif status == P.NO_BOOT:
+        message = "[the kernel does not boot: see zonemodel.boot()]"
     elif status == P.NO_MEMORY:
         message = "[no message: the forking thread waits for a free page for ever]"
     else:

@@ -250,17 +250,39 @@ def fork_bomb(
     start_s, user_s = _check_common(start, user, interval, chain)
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
-    states = replicate_states(seed, int(runs))
-    booted = State.booted(kernel, chain=chain)
-    if not booted.boot.booted or booted.boot_status != P.OK:
-        return _no_boot(booted, start_s, chain, user_s, int(runs))
     if runs == 1:
-        result, _, _ = run_on_state(booted, start=start_s, chain=chain, user=user_s, rng_state=states[0].copy())
+        booted = State.booted(kernel, chain=chain)
+        if not booted.boot.booted or booted.boot_status != P.OK:
+            return _no_boot(booted, start_s, chain, user_s, 1)
+        state = replicate_states(seed, 1)[0].copy()
+        result, _, _ = run_on_state(booted, start=start_s, chain=chain, user=user_s, rng_state=state)
         return result
-    status = booted.start_session(start_s)
+    return summarise(
+        run_replicates(kernel, start=start_s, chain=chain, user=user_s, seed=seed, first=0, count=int(runs))
+    )
+
+
+def run_replicates(
+    kernel: Kernel, *, start: str, chain: bool, user: str, seed: SeedLike, first: int, count: int
+) -> np.ndarray:
+    """Replicates ``first .. first + count - 1`` of a fork bomb, as raw rows.
+
+    Row *i* is (children, status, who, background alive, panic zone) of
+    replicate ``first + i``, seeded by child ``first + i`` of *seed*.  This is
+    the unit of work that :func:`zonemodel.sweep` ships to workers: splitting
+    the replicates of one setting into batches gives the same rows.
+    """
+    check_kernel(kernel)
+    start_s, user_s = _check_common(start, user, None, chain)
+    out = np.zeros((count, 5), dtype=np.int64)
+    booted = State.booted(kernel, chain=chain)
+    status = booted.boot_status if booted.boot.booted else P.NO_BOOT
+    if status == P.OK:
+        status = booted.start_session(start_s)
     if status != P.OK:
-        return _no_boot(booted, start_s, chain, user_s, int(runs))
-    out = np.zeros((int(runs), 5), dtype=np.int64)
+        out[:, 1] = status
+        out[:, 4] = booted.ms[_zalloc.M_PANIC_ZONE]
+        return out
     _forkbomb._bomb_many(
         booted.zones,
         booted.ms,
@@ -270,13 +292,14 @@ def fork_bomb(
         child_row(kernel, start_s, user_s),
         booted.base_q,
         booted.fp,
-        states,
+        replicate_states(seed, count, start=first),
         out,
     )
-    return _summarise(out)
+    return out
 
 
-def _summarise(out: np.ndarray) -> ForkBombRuns:
+def summarise(out: np.ndarray) -> ForkBombRuns:
+    """The :class:`ForkBombRuns` of raw replicate rows (see :func:`run_replicates`)."""
     described = [describe(int(s), int(z)) for s, z in zip(out[:, 1], out[:, 4], strict=True)]
     return ForkBombRuns(
         values=tuple(int(v) for v in out[:, 0]),
