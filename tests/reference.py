@@ -204,13 +204,21 @@ def table_sizes(entry_size: int, page: int) -> list[int]:
 
 
 @dataclass
+class Table:
+    """An IPC entry table: its size index and its kalloc_map address (-1 in a zone)."""
+
+    index: int = 0
+    address: int = -1
+
+
+@dataclass
 class Proc:
     """What a process holds, so that its exit can give it back."""
 
     ports: int
     names: int
     generation: int
-    table: int = 0  # size index of its entry table
+    table: Table | None = None
 
 
 class Machine:
@@ -223,6 +231,7 @@ class Machine:
         report = zonemodel.boot(kernel)
         self.kmap_free = report.kernel_map_free + kernel.system_tasks * kernel.page_size
         self.kalloc_free = kernel.kalloc_map
+        self.km_free: list[list[int]] = [[0, kernel.kalloc_map // kernel.page_size]]  # [start, pages], sorted
         self.proc_pages = 0
         stolen = sum(
             size
@@ -234,7 +243,7 @@ class Machine:
         self.ram_pages = kernel.ram // self.page
         self.sizes = table_sizes(kernel.entry_size, self.page)
         self.server_names = 0
-        self.server_table = 0
+        self.server_table = Table()
         self.zone = {name: i for i, name in enumerate(ZONE_NAMES)}
 
     # -- allocation helpers ---------------------------------------------
@@ -250,46 +259,69 @@ class Machine:
         for _ in range(n):
             self.zmap.zfree(self.zone[name])
 
-    def kalloc(self, nbytes: int) -> None:
+    def km_alloc(self, pages: int) -> int:
+        """First fit in kalloc_map, by pages."""
+        for seg in self.km_free:
+            if seg[1] >= pages:
+                start = seg[0]
+                seg[0] += pages
+                seg[1] -= pages
+                if seg[1] == 0:
+                    self.km_free.remove(seg)
+                return start
+        raise KallocMapFull
+
+    def km_release(self, start: int, pages: int) -> None:
+        self.km_free.append([start, pages])
+        self.km_free.sort()
+        merged: list[list[int]] = []
+        for seg in self.km_free:
+            if merged and merged[-1][0] + merged[-1][1] == seg[0]:
+                merged[-1][1] += seg[1]
+            else:
+                merged.append(list(seg))
+        self.km_free = merged
+
+    def kalloc(self, nbytes: int) -> int:
+        """Return the kalloc_map address (pages) for big blocks, -1 for zone blocks."""
         if nbytes < self.page:
             size = 16
             while size < nbytes:
                 size *= 2
             self.alloc(f"kalloc.{size}")
-        else:
-            rounded = -(-nbytes // self.page) * self.page
-            if rounded > self.kalloc_free:
-                raise KallocMapFull
-            self.kalloc_free -= rounded
+            return -1
+        pages = -(-nbytes // self.page)
+        start = self.km_alloc(pages)
+        self.kalloc_free -= pages * self.page
+        return start
 
-    def kfree(self, nbytes: int) -> None:
+    def kfree(self, nbytes: int, address: int) -> None:
         if nbytes < self.page:
             size = 16
             while size < nbytes:
                 size *= 2
             self.free(f"kalloc.{size}")
         else:
-            self.kalloc_free += -(-nbytes // self.page) * self.page
+            pages = -(-nbytes // self.page)
+            self.km_release(address, pages)
+            self.kalloc_free += pages * self.page
 
-    def grow_table(self, index: int, names: int, on_step: object = None) -> int:
+    def grow_table(self, table: Table, names: int) -> None:
+        """kmem_realloc-style growth: new table first, then the old one goes."""
         entry = self.k.entry_size
-        while self.sizes[index] <= names and index + 1 < len(self.sizes):
-            self.kalloc(self.sizes[index + 1] * entry)
-            self.kfree(self.sizes[index] * entry)
-            index += 1
-            if on_step is not None:
-                on_step(index)  # type: ignore[operator]
-        return index
+        while self.sizes[table.index] <= names and table.index + 1 < len(self.sizes):
+            new = self.kalloc(self.sizes[table.index + 1] * entry)
+            self.kfree(self.sizes[table.index] * entry, table.address)
+            table.index += 1
+            table.address = new
 
     # -- processes ----------------------------------------------------------
     def spawn(self, proc: Proc, server_names: int) -> None:
         k = self.k
         kalloc_pages = (k.kalloc_map - self.kalloc_free) // self.page
         resident_pages = -(-k.process_resident // self.page)
-        if (
-            self.base_pages + self.zmap.used_pages + kalloc_pages + self.proc_pages + 1 + resident_pages
-            > self.ram_pages
-        ):
+        in_use = self.base_pages + self.zmap.used_pages + kalloc_pages + self.proc_pages
+        if in_use + 1 + resident_pages > self.ram_pages:
             raise NoMemory
         self.alloc("tasks")
         self.alloc("maps")
@@ -300,37 +332,30 @@ class Machine:
         self.proc_pages += 1
         self.alloc("non-kernel map entries", k.process_map_entries)
         self.alloc("ipc spaces")
-        self.kalloc(self.sizes[0] * k.entry_size)
-        proc.table = 0
+        proc.table = Table(0, self.kalloc(self.sizes[0] * k.entry_size))
         self.alloc("ipc ports", 1 + int(k.mach_ipc_compat))
         for _ in range(k.process_threads):
             self.alloc("threads")
             self.alloc("i386 pcb state")
             self.alloc("ipc ports")
-
-        def record(index: int) -> None:
-            proc.table = index
-
-        self.grow_table(0, proc.names, record)
+        self.grow_table(proc.table, proc.names)
         self.alloc("ipc ports", proc.ports)
         self.server_names += server_names
-        self.server_table = self.grow_table(self.server_table, self.server_names, self._server_step)
+        self.grow_table(self.server_table, self.server_names)
         self.alloc("objects", k.process_shadow_objects)
         self.alloc("pv_list", k.process_pv_entries)
         self.proc_pages += resident_pages
 
-    def _server_step(self, index: int) -> None:
-        self.server_table = index
-
     def exit(self, proc: Proc, server_names: int) -> None:
         k = self.k
+        assert proc.table is not None
         self.free("tasks")
         self.free("maps")
         self.free("pmap")
         self.kmap_free += self.page
         self.free("non-kernel map entries", k.process_map_entries)
         self.free("ipc spaces")
-        self.kfree(self.sizes[proc.table] * k.entry_size)
+        self.kfree(self.sizes[proc.table.index] * k.entry_size, proc.table.address)
         self.free("ipc ports", 1 + int(k.mach_ipc_compat) + proc.ports)
         for _ in range(k.process_threads):
             self.free("threads")
@@ -348,7 +373,7 @@ class Machine:
     def boot_tasks(self, tasks: int, kernel_part: bool) -> None:
         k = self.k
         if kernel_part:
-            self.kalloc(self.sizes[0] * k.entry_size)
+            self.server_table = Table(0, self.kalloc(self.sizes[0] * k.entry_size))
             self.alloc("ipc spaces", k.kernel_boot_spaces)
             for _ in range(k.kernel_threads):
                 self.alloc("threads")
@@ -407,4 +432,319 @@ def fork_bomb(kernel: zonemodel.Kernel, start: str, chain: bool, user: str, stat
         "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
         "kernel_map_free": m.kmap_free,
         "kalloc_map_free": m.kalloc_free,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Servers: the discrete-event simulation, with heapq.
+
+SERVERS = ("proc", "auth", "exec", "term", "ext2fs", "null")
+NOTIFY, RPC = 0, 1
+ARRIVE, DONE, READY = 0, 1, 2
+
+
+@dataclass
+class Pool:
+    """One server's thread pool and its port-set queue."""
+
+    threads: int = 0
+    counter: int = 0  # libports' count of threads not busy
+    receivers: int = 0
+    busy: int = 0
+    queue: list[tuple[float, int]] | None = None  # (arrival time, message kind), FIFO
+    peak_threads: int = 0
+    peak_queue: int = 0
+    served: int = 0
+    queued: int = 0
+    refused: int = 0
+
+    def __post_init__(self) -> None:
+        self.queue = []
+
+
+class Servers:
+    """The six libports servers sharing one CPU, charging their memory to a Machine's zones."""
+
+    def __init__(self, machine: Machine, policy: object, rng: Xoshiro, record_latency: bool = True) -> None:
+        import heapq
+
+        self.heapq = heapq
+        self.m = machine
+        self.k = machine.k
+        self.policy = policy
+        self.rng = rng
+        self.pools = [Pool() for _ in SERVERS]
+        self.events: list[tuple[float, int, int, int, int, float]] = []
+        self.seq = 0
+        self.now = 0.0
+        self.cpu = 0.0
+        self.latencies: list[float] = []
+        self.record_latency = record_latency
+        k = self.k
+        self.thread_bytes = k.thread_size + k.pcb_size + 2 * k.port_size
+        self.service = [[k.service_rpc, k.service_rpc] for _ in SERVERS]
+        self.service[5][NOTIFY] = k.service_notify_null
+        self.service[4][NOTIFY] = k.service_notify_ext2fs
+        self.msg_size = [k.notify_msg_size, k.rpc_msg_size]
+
+    def push(self, t: float, kind: int, server: int, mtype: int, arrival: float) -> None:
+        self.heapq.heappush(self.events, (t, self.seq, kind, server, mtype, arrival))
+        self.seq += 1
+
+    def exp(self, mean: float) -> float:
+        import math
+
+        return -mean * math.log(1.0 - self.rng.uniform())
+
+    def spawn_thread(self) -> None:
+        self.m.alloc("threads")
+        self.m.alloc("i386 pcb state")
+        self.m.alloc("ipc ports", 2)
+
+    def start_pools(self) -> None:
+        for pool in self.pools:
+            for _ in range(self.policy.pool):  # type: ignore[attr-defined]
+                self.spawn_thread()
+                pool.threads += 1
+                pool.counter += 1
+                pool.receivers += 1
+            pool.peak_threads = pool.threads
+
+    def decide(self, pool: Pool) -> tuple[bool, float]:
+        p = self.policy
+        n = pool.threads
+        kind = p.kind  # type: ignore[attr-defined]
+        if kind == "unbounded":
+            return True, 0.0
+        if kind == "throttle":
+            if n > p.cap:  # type: ignore[attr-defined]
+                return False, 0.0
+            return True, (p.delay if n >= p.delay_from else 0.0)  # type: ignore[attr-defined]
+        if kind == "depress":
+            total = n + 1
+            return True, (10 + ((total - 1) // 100 + 1) * 10) / 1000.0
+        if kind == "fixed":
+            return False, 0.0
+        zmap = self.m.zmap
+        free = (zmap.usable_pages - zmap.used_pages) * zmap.page + zmap.end - zmap.next
+        if free - self.thread_bytes < p.reserve * self.k.zone_map:  # type: ignore[attr-defined]
+            return False, 0.0
+        if n < p.free_threads:  # type: ignore[attr-defined]
+            return True, 0.0
+        return True, p.backoff * n / p.free_threads  # type: ignore[attr-defined]
+
+    def step(self) -> None:
+        t, _, kind, s, mtype, arrival = self.heapq.heappop(self.events)
+        self.now = t
+        pool = self.pools[s]
+        assert pool.queue is not None
+        if kind == ARRIVE:
+            self.m.kalloc(self.msg_size[mtype])
+            pool.queue.append((arrival, mtype))
+            if pool.receivers == 0:
+                pool.queued += 1
+        elif kind == DONE:
+            pool.busy -= 1
+            pool.receivers += 1
+            pool.counter += 1
+            pool.served += 1
+            if self.record_latency:
+                self.latencies.append(t - arrival)
+            if mtype == NOTIFY:
+                self.m.free("ipc ports")
+                if s == 5:
+                    self.push(t, ARRIVE, 4, NOTIFY, t)
+        else:
+            pool.receivers += 1
+        while pool.receivers > 0 and pool.queue:
+            arrived, m = pool.queue.pop(0)
+            self.m.kfree(self.msg_size[m], -1)
+            pool.receivers -= 1
+            pool.busy += 1
+            pool.counter -= 1
+            if pool.counter == 0:
+                allowed, delay = self.decide(pool)
+                if allowed:
+                    self.spawn_thread()
+                    pool.threads += 1
+                    pool.counter += 1
+                    pool.peak_threads = max(pool.peak_threads, pool.threads)
+                    self.push(t + delay, READY, s, 0, t)
+                else:
+                    pool.refused += 1
+            start = max(t, self.cpu)
+            finish = start + self.exp(self.service[s][m])
+            self.cpu = finish
+            self.push(finish, DONE, s, m, arrived)
+        pool.peak_queue = max(pool.peak_queue, len(pool.queue))
+
+
+def _ending(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, ZonePanic):
+        return "zone map", exc.zone
+    return {
+        SpacesExhausted: "ipc spaces",
+        OutOfKernelMap: "kernel_map",
+        KallocMapFull: "kalloc_map",
+        NoMemory: "physical memory",
+    }[type(exc)], ""
+
+
+def close_burst(kernel: zonemodel.Kernel, processes: int, ports_each: int, close: str, policy: object, state: object):
+    """Reference for one run of zonemodel.close_burst."""
+    k = kernel
+    m = Machine(k)
+    m.boot_tasks(k.system_tasks, kernel_part=True)
+    rng = Xoshiro(state)
+    srv = Servers(m, policy, rng)
+    null, ext2fs = Table(), Table()
+    clients: list[Table] = []
+    names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
+    opened, ending, zone = 0, "", ""
+    try:
+        for table, key in ((null, "null"), (ext2fs, "ext2fs")):
+            table.address = m.kalloc(m.sizes[0] * k.entry_size)
+            m.grow_table(table, names[key])
+        srv.start_pools()
+        client_names = []
+        for _ in range(processes):
+            task = m.system_task()
+            m.spawn(task, k.server_names_per_process)
+            assert task.table is not None
+            clients.append(task.table)
+            client_names.append(task.names)
+        for _ in range(ports_each):
+            for c in range(processes):
+                m.alloc("ipc ports", 2)
+                names["ext2fs"] += 1
+                m.grow_table(ext2fs, names["ext2fs"])
+                names["null"] += 2
+                m.grow_table(null, names["null"])
+                client_names[c] += 1
+                m.grow_table(clients[c], client_names[c])
+                opened += 1
+        interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
+        t = 0.0
+        for _ in range(opened):
+            t += srv.exp(interval)
+            srv.push(t, ARRIVE, 5, NOTIFY, t)
+        while srv.events:
+            srv.step()
+    except (ZonePanic, SpacesExhausted, OutOfKernelMap, KallocMapFull, NoMemory) as exc:
+        ending, zone = _ending(exc)
+    return {
+        "limit": ending,
+        "zone": zone,
+        "opened": opened,
+        "peak_threads": [p.peak_threads for p in srv.pools],
+        "peak_backlog": [p.peak_queue for p in srv.pools],
+        "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
+        "latencies": srv.latencies,
+    }
+
+
+def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int) -> dict[str, object]:
+    """Reference for zonemodel.open_ports."""
+    k = kernel
+    m = Machine(k)
+    m.boot_tasks(k.system_tasks, kernel_part=True)
+    null, ext2fs = Table(), Table()
+    names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
+    per_instance = [0]
+    opened = failed = 0
+    ending = ""
+    try:
+        for table, key in ((null, "null"), (ext2fs, "ext2fs")):
+            table.address = m.kalloc(m.sizes[0] * k.entry_size)
+            m.grow_table(table, names[key])
+        clients, client_names = [], []
+        for _ in range(processes):
+            task = m.system_task()
+            m.spawn(task, k.server_names_per_process)
+            clients.append(task.table)
+            client_names.append(task.names)
+        for i in range(processes * ports):
+            c = i % processes
+            try:
+                m.alloc("ipc ports", 2)
+                for key, table, add in (("ext2fs", ext2fs, 1), ("null", null, 2)):
+                    names[key] += add
+                    try:
+                        m.grow_table(table, names[key])
+                    except KallocMapFull:
+                        names[key] -= add
+                        raise
+                client_names[c] += 1
+                try:
+                    m.grow_table(clients[c], client_names[c])  # type: ignore[arg-type]
+                except KallocMapFull:
+                    client_names[c] -= 1
+                    raise
+            except KallocMapFull:
+                failed += 1
+                if names["null"] + 2 > m.sizes[null.index] - 1 and len(per_instance) < 64:
+                    per_instance.append(0)
+                    null = Table(0, m.kalloc(m.sizes[0] * k.entry_size))
+                    names["null"] = k.null_names
+                    m.grow_table(null, names["null"])
+                continue
+            opened += 1
+            per_instance[-1] += 1
+    except (ZonePanic, SpacesExhausted, OutOfKernelMap, NoMemory) as exc:
+        ending = _ending(exc)[0]
+    return {"opened": opened, "failed": failed, "per_instance": tuple(per_instance), "ending": ending}
+
+
+def timed_fork_bomb(
+    kernel: zonemodel.Kernel, start: str, chain: bool, user: str, interval: float, policy: object, state: object
+) -> dict[str, object]:
+    """Reference for zonemodel.fork_bomb(interval=...)."""
+    k = kernel
+    m = Machine(k)
+    rng = Xoshiro(state)
+    srv = Servers(m, policy, rng, record_latency=False)
+    ports = {"console": k.ports_console, "ssh": k.ports_ssh, "screen": k.ports_screen}[start]
+    names = k.process_names + ports + (k.root_extra_names if user == "root" else 0)
+    session = {"console": 0, "ssh": k.session_tasks_ssh, "screen": k.session_tasks_screen}[start]
+    rpcs = [k.fork_rpcs_proc, k.fork_rpcs_auth, 0, 0, 0, 0]
+    most = k.space_max + 16 if k.ipc_spaces_exhaustible else 50_000
+    count, who, ending, zone = 0, "child", "child limit", ""
+    background: list[Proc] = []
+    try:
+        m.boot_tasks(k.system_tasks, kernel_part=True)
+        who = "background"
+        m.boot_tasks(session, kernel_part=False)
+        who = "server"
+        srv.start_pools()
+        for i in range(most):
+            t = i * interval
+            who = "background"
+            if rng.uniform() < k.background_rate:
+                task = m.system_task()
+                m.spawn(task, k.server_names_per_process)
+                background.append(task)
+            for task in list(background):
+                if rng.uniform() < k.background_exit:
+                    m.exit(task, k.server_names_per_process)
+                    background.remove(task)
+            who = "server"
+            while srv.events and srv.events[0][0] <= t:
+                srv.step()
+            who = "child"
+            generation = count + 1 if chain else 1
+            extra = k.chain_ports * (generation - 1)
+            m.spawn(Proc(ports=ports + extra, names=names + extra, generation=generation), k.server_names_per_process)
+            count += 1
+            for s, n in enumerate(rpcs):
+                for _ in range(n):
+                    srv.push(t, ARRIVE, s, RPC, t)
+    except (ZonePanic, SpacesExhausted, OutOfKernelMap, KallocMapFull, NoMemory) as exc:
+        ending, zone = _ending(exc)
+    return {
+        "processes": count,
+        "limit": ending,
+        "zone": zone,
+        "hit_by": who,
+        "threads": [p.peak_threads for p in srv.pools],
+        "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
     }

@@ -121,7 +121,9 @@ def test_zone_bytes_fit_in_what_the_zone_map_gave(pages: int, seed: int) -> None
         ({"chain": 1}, ParameterError, r'"chain" must be True or False'),
         ({"runs": 0}, ParameterError, r'"runs" must be an integer >= 1'),
         ({"seed": -1}, ParameterError, r'"seed" must be a non-negative int'),
-        ({"interval": 0.01}, NotImplementedError, r"interval"),
+        ({"interval": -1.0}, ParameterError, r'"interval" must be None or a number of seconds'),
+        ({"interval": "fast"}, ParameterError, r'"interval" must be None or a number of seconds'),
+        ({"policy": "linux"}, ParameterError, r'"policy" must be a ThreadPolicy or one of'),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, object], error: type, message: str) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from zonemodel import errors
+from zonemodel import errors, policies
 from zonemodel.boot import BootReport, boot, max_bootable_zone_map
 from zonemodel.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
 from zonemodel.presets import YEARS, Kernel, gnumach, provenance_table
 from zonemodel.results import ZoneUsage
+from zonemodel.servers import CloseBurstResult, CloseBurstRuns, OpenPortsResult, close_burst, open_ports
 from zonemodel.system import System, SystemDown
 from zonemodel.units import format_size, parse_size
 from zonemodel.zonemap import ZoneMapReport, replay
@@ -25,21 +26,27 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 __all__ = [
     "YEARS",
     "BootReport",
+    "CloseBurstResult",
+    "CloseBurstRuns",
     "ForkBombResult",
     "ForkBombRuns",
     "Kernel",
+    "OpenPortsResult",
     "System",
     "SystemDown",
     "ZoneMapReport",
     "ZoneUsage",
     "__version__",
     "boot",
+    "close_burst",
     "errors",
     "fork_bomb",
     "format_size",
     "gnumach",
     "max_bootable_zone_map",
+    "open_ports",
     "parse_size",
+    "policies",
     "provenance_table",
     "replay",
 ]

@@ -51,7 +51,7 @@ def _boot_tasks(
             return P.ZONE_PANIC
         if _zalloc._zalloc(zones, ms, Z_PCB) != P.OK:
             return P.ZONE_PANIC
-    rec = np.empty(1, dtype=np.int64)
+    rec = np.empty(2, dtype=np.int64)
     for _ in range(tasks):
         status = P._spawn(zones, ms, res, gp, its, base_q, 1, rec)
         if status != P.OK:
@@ -75,8 +75,12 @@ def _bomb(
     child_tidx: np.ndarray,
     bg_tidx: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    """Fork children until a limit; return (children, status, who hit it, background tasks alive)."""
-    rec = np.empty(1, dtype=np.int64)
+    """Fork children until a limit; return (children, status, who hit it, background tasks alive).
+
+    ``child_tidx`` and ``bg_tidx`` (shape (n, 2)) receive each process's entry-table size index and
+    kalloc_map address; ``child_tidx`` may have no rows when nobody needs them.
+    """
+    rec = np.empty(2, dtype=np.int64)
     count = 0
     nbg = 0
     for _ in range(gp[P.G_MAX_CHILDREN]):
@@ -84,21 +88,24 @@ def _bomb(
             status = P._spawn(zones, ms, res, gp, its, base_q, 1, rec)
             if status != P.OK:
                 return count, status, WHO_BACKGROUND, nbg
-            bg_tidx[nbg] = rec[0]
+            bg_tidx[nbg, 0] = rec[0]
+            bg_tidx[nbg, 1] = rec[1]
             nbg += 1
         i = 0
         while i < nbg:
             if _uniform(state) < fp[F_BG_EXIT]:
-                P._exit(zones, res, gp, its, base_q, 1, bg_tidx[i])
+                P._exit(zones, res, gp, its, base_q, 1, bg_tidx[i, 0], bg_tidx[i, 1])
                 for j in range(i, nbg - 1):
-                    bg_tidx[j] = bg_tidx[j + 1]
+                    bg_tidx[j, 0] = bg_tidx[j + 1, 0]
+                    bg_tidx[j, 1] = bg_tidx[j + 1, 1]
                 nbg -= 1
             else:
                 i += 1
         generation = count + 1 if gp[P.G_CHAIN] else 1
         status = P._spawn(zones, ms, res, gp, its, child_q, generation, rec)
         if child_tidx.shape[0] > count:
-            child_tidx[count] = rec[0]
+            child_tidx[count, 0] = rec[0]
+            child_tidx[count, 1] = rec[1]
         if status != P.OK:
             return count, status, WHO_CHILD, nbg
         count += 1
@@ -119,7 +126,7 @@ def _bomb_once(
     child_tidx: np.ndarray,
 ) -> tuple[int, int, int, int]:
     """One bomb on the given state arrays (mutated in place)."""
-    bg_tidx = np.empty(gp[P.G_MAX_CHILDREN] + 1, dtype=np.int64)
+    bg_tidx = np.empty((gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
     return _bomb(zones, ms, res, gp, its, child_q, base_q, fp, state, child_tidx, bg_tidx)
 
 
@@ -147,8 +154,8 @@ def _bomb_many(
         ms = ms0.copy()
         res = res0.copy()
         state = states[r].copy()
-        child_tidx = np.empty(0, dtype=np.int64)  # no records needed: nothing is killed afterwards
-        bg_tidx = np.empty(gp[P.G_MAX_CHILDREN] + 1, dtype=np.int64)
+        child_tidx = np.empty((0, 2), dtype=np.int64)  # no records needed: nothing is killed afterwards
+        bg_tidx = np.empty((gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
         count, status, who, nbg = _bomb(zones, ms, res, gp, its, child_q, base_q, fp, state, child_tidx, bg_tidx)
         out[r, 0] = count
         out[r, 1] = status

@@ -69,7 +69,12 @@ R_KALLOC_FREE: Final = 1  # bytes of kalloc_map left
 R_PROC_PAGES: Final = 2  # physical pages held by processes (page directories, resident pages)
 R_SERVER_NAMES: Final = 3  # names in the servers' spaces (pooled)
 R_SERVER_TIDX: Final = 4  # size index of the pooled servers' table
-R_SIZE: Final = 5
+R_SERVER_ADDR: Final = 5  # its address in kalloc_map (pages), or -1
+R_KM_SEGMENTS: Final = 6  # free segments of kalloc_map
+R_SIZE: Final = 7
+KM_CAP: Final = 4096  # free segments the kalloc_map allocator can track
+KM_BASE: Final = R_SIZE  # res[KM_BASE + 2 i], res[KM_BASE + 2 i + 1]: start and length (pages) of segment i
+RES_SIZE: Final = KM_BASE + 2 * KM_CAP
 
 # Status codes.
 OK: Final = 0
@@ -82,9 +87,75 @@ CHILD_LIMIT: Final = 6  # the experiment's own cap on children was reached
 NO_BOOT: Final = 7  # the kernel does not boot (see zonemodel.boot)
 
 
+def init_kalloc_map(res: np.ndarray, size: int, page: int) -> None:
+    """kalloc_map as one free range of *size* bytes (first-fit allocation by pages)."""
+    res[R_KALLOC_FREE] = size
+    res[R_KM_SEGMENTS] = 1
+    res[KM_BASE] = 0
+    res[KM_BASE + 1] = size // page
+    res[R_SERVER_ADDR] = -1
+
+
 @kernel
-def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> int:
-    """Kalloc for IPC tables: a kalloc zone below a page, kalloc_map from a page up."""
+def _km_alloc(res: np.ndarray, pages: int) -> int:
+    """First fit: the lowest free range of kalloc_map with *pages* pages, or -1."""
+    n = res[R_KM_SEGMENTS]
+    for i in range(n):
+        start = res[KM_BASE + 2 * i]
+        length = res[KM_BASE + 2 * i + 1]
+        if length >= pages:
+            if length == pages:
+                for j in range(i, n - 1):
+                    res[KM_BASE + 2 * j] = res[KM_BASE + 2 * j + 2]
+                    res[KM_BASE + 2 * j + 1] = res[KM_BASE + 2 * j + 3]
+                res[R_KM_SEGMENTS] = n - 1
+            else:
+                res[KM_BASE + 2 * i] = start + pages
+                res[KM_BASE + 2 * i + 1] = length - pages
+            return start
+    return -1
+
+
+@kernel
+def _km_free(res: np.ndarray, start: int, pages: int) -> bool:
+    """Give a range back, merging it with free neighbours; False if the segment table is full."""
+    n = res[R_KM_SEGMENTS]
+    i = 0
+    while i < n and res[KM_BASE + 2 * i] < start:
+        i += 1
+    merge_left = i > 0 and res[KM_BASE + 2 * (i - 1)] + res[KM_BASE + 2 * (i - 1) + 1] == start
+    merge_right = i < n and start + pages == res[KM_BASE + 2 * i]
+    if merge_left and merge_right:
+        res[KM_BASE + 2 * (i - 1) + 1] += pages + res[KM_BASE + 2 * i + 1]
+        for j in range(i, n - 1):
+            res[KM_BASE + 2 * j] = res[KM_BASE + 2 * j + 2]
+            res[KM_BASE + 2 * j + 1] = res[KM_BASE + 2 * j + 3]
+        res[R_KM_SEGMENTS] = n - 1
+    elif merge_left:
+        res[KM_BASE + 2 * (i - 1) + 1] += pages
+    elif merge_right:
+        res[KM_BASE + 2 * i] = start
+        res[KM_BASE + 2 * i + 1] += pages
+    else:
+        if n >= KM_CAP:
+            return False
+        for j in range(n, i, -1):
+            res[KM_BASE + 2 * j] = res[KM_BASE + 2 * j - 2]
+            res[KM_BASE + 2 * j + 1] = res[KM_BASE + 2 * j - 1]
+        res[KM_BASE + 2 * i] = start
+        res[KM_BASE + 2 * i + 1] = pages
+        res[R_KM_SEGMENTS] = n + 1
+    return True
+
+
+@kernel
+def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> tuple[int, int]:
+    """Kalloc for IPC tables and messages: (status, address).
+
+    Below a page: a kalloc zone (address -1).  From a page up: a first-fit
+    range of kalloc_map (address in pages), which fails with
+    KALLOC_MAP_FULL when no free range is long enough.
+    """
     if nbytes < gp[G_PAGE]:
         z = Z_KALLOC0
         size = 16
@@ -92,16 +163,18 @@ def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, 
             size <<= 1
             z += 1
         status = zalloc(zones, ms, z)
-        return ZONE_PANIC if status == _zalloc.PANIC else OK
-    rounded = -(-nbytes // gp[G_PAGE]) * gp[G_PAGE]
-    if rounded > res[R_KALLOC_FREE]:
-        return KALLOC_MAP_FULL
-    res[R_KALLOC_FREE] -= rounded
-    return OK
+        return (ZONE_PANIC if status == _zalloc.PANIC else OK), -1
+    pages = -(-nbytes // gp[G_PAGE])
+    start = _km_alloc(res, pages)
+    if start < 0:
+        return KALLOC_MAP_FULL, -1
+    res[R_KALLOC_FREE] -= pages * gp[G_PAGE]
+    return OK, start
 
 
 @kernel
-def _kfree(zones: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> None:
+def _kfree(zones: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int, addr: int) -> None:
+    """Give back what :func:`_kalloc` returned (*addr* is ignored below a page)."""
     if nbytes < gp[G_PAGE]:
         z = Z_KALLOC0
         size = 16
@@ -110,22 +183,37 @@ def _kfree(zones: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> N
             z += 1
         zfree(zones, z)
     else:
-        res[R_KALLOC_FREE] += -(-nbytes // gp[G_PAGE]) * gp[G_PAGE]
+        pages = -(-nbytes // gp[G_PAGE])
+        if _km_free(res, addr, pages):
+            res[R_KALLOC_FREE] += pages * gp[G_PAGE]
+        # else the range stays lost: more holes than the allocator tracks (KM_CAP)
 
 
 @kernel
 def _grow_table(
-    zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, its: np.ndarray, tidx: int, names: int
-) -> tuple[int, int]:
-    """Grow a table at size index *tidx* until it holds *names* (index 0 is never a name)."""
+    zones: np.ndarray,
+    ms: np.ndarray,
+    res: np.ndarray,
+    gp: np.ndarray,
+    its: np.ndarray,
+    tidx: int,
+    addr: int,
+    names: int,
+) -> tuple[int, int, int]:
+    """Grow a table (size index *tidx*, at *addr*) until it holds *names*; return (status, tidx, addr).
+
+    As ``kmem_realloc`` does, the new table is allocated while the old one is
+    still mapped, and the old one is freed afterwards.  Index 0 is never a name.
+    """
     entry = gp[G_ENTRY]
     while its[tidx] <= names and tidx + 1 < its.shape[0]:
-        status = _kalloc(zones, ms, res, gp, its[tidx + 1] * entry)
+        status, new = _kalloc(zones, ms, res, gp, its[tidx + 1] * entry)
         if status != OK:
-            return status, tidx
-        _kfree(zones, res, gp, its[tidx] * entry)
+            return status, tidx, addr
+        _kfree(zones, res, gp, its[tidx] * entry, addr)
         tidx += 1
-    return OK, tidx
+        addr = new
+    return OK, tidx, addr
 
 
 @kernel
@@ -139,8 +227,9 @@ def _spawn(
     generation: int,
     rec: np.ndarray,
 ) -> int:
-    """Create one process described by *q*; store its table index in ``rec[0]``."""
+    """Create one process described by *q*; store its table's size index and address in ``rec``."""
     rec[0] = -1
+    rec[1] = -1
     resident = 1 + q[Q_RESIDENT]
     zone_pages = ms[_zalloc.M_MAP_USED]
     kalloc_pages = (gp[G_KALLOC_MAP] - res[R_KALLOC_FREE]) // gp[G_PAGE]
@@ -163,7 +252,7 @@ def _spawn(
         return IPC_TASK_INIT
     if status != OK:
         return ZONE_PANIC
-    status = _kalloc(zones, ms, res, gp, its[0] * gp[G_ENTRY])
+    status, addr = _kalloc(zones, ms, res, gp, its[0] * gp[G_ENTRY])
     if status != OK:
         return status
     rec[0] = 0
@@ -177,15 +266,19 @@ def _spawn(
         if zalloc(zones, ms, Z_PORTS) != OK:
             return ZONE_PANIC
     extra = q[Q_CHAIN_PORTS] * (generation - 1)
-    status, tidx = _grow_table(zones, ms, res, gp, its, 0, q[Q_NAMES] + extra)
+    status, tidx, addr = _grow_table(zones, ms, res, gp, its, 0, addr, q[Q_NAMES] + extra)
     rec[0] = tidx
+    rec[1] = addr
     if status != OK:
         return status
     if zalloc_n(zones, ms, Z_PORTS, q[Q_PORTS] + extra) != OK:
         return ZONE_PANIC
     res[R_SERVER_NAMES] += q[Q_SERVER_NAMES]
-    status, stidx = _grow_table(zones, ms, res, gp, its, res[R_SERVER_TIDX], res[R_SERVER_NAMES])
+    status, stidx, saddr = _grow_table(
+        zones, ms, res, gp, its, res[R_SERVER_TIDX], res[R_SERVER_ADDR], res[R_SERVER_NAMES]
+    )
     res[R_SERVER_TIDX] = stidx
+    res[R_SERVER_ADDR] = saddr
     if status != OK:
         return status
     if zalloc_n(zones, ms, Z_OBJECTS, q[Q_SHADOW]) != OK:
@@ -198,7 +291,14 @@ def _spawn(
 
 @kernel
 def _exit(
-    zones: np.ndarray, res: np.ndarray, gp: np.ndarray, its: np.ndarray, q: np.ndarray, generation: int, tidx: int
+    zones: np.ndarray,
+    res: np.ndarray,
+    gp: np.ndarray,
+    its: np.ndarray,
+    q: np.ndarray,
+    generation: int,
+    tidx: int,
+    addr: int,
 ) -> None:
     """Destroy a process created by a successful :func:`_spawn`: everything goes back to free lists."""
     extra = q[Q_CHAIN_PORTS] * (generation - 1)
@@ -208,7 +308,7 @@ def _exit(
     res[R_KMAP_FREE] += gp[G_PAGE]
     zfree_n(zones, Z_MAP_ENTRIES, q[Q_MAP_ENTRIES])
     zfree(zones, Z_SPACES)
-    _kfree(zones, res, gp, its[tidx] * gp[G_ENTRY])
+    _kfree(zones, res, gp, its[tidx] * gp[G_ENTRY], addr)
     zfree_n(zones, Z_PORTS, 1 + gp[G_COMPAT] + q[Q_PORTS] + extra)
     for _ in range(q[Q_THREADS]):
         zfree(zones, Z_THREADS)

@@ -116,10 +116,10 @@ class State:
         page = kernel.page_size
         zones = zone_table(kernel)
         ms = _zalloc.new_map_state(kernel.zone_map, kernel.zdata, page)
-        res = np.zeros(P.R_SIZE, dtype=np.int64)
+        res = np.zeros(P.RES_SIZE, dtype=np.int64)
         # boot() already reserved the system tasks' page directories; _spawn takes them again below.
         res[P.R_KMAP_FREE] = report.kernel_map_free + kernel.system_tasks * page
-        res[P.R_KALLOC_FREE] = kernel.kalloc_map
+        P.init_kalloc_map(res, kernel.kalloc_map, page)
         stolen = sum(size for what, size in report.items if _is_stolen(what))
         gp = np.zeros(P.G_SIZE, dtype=np.int64)
         gp[P.G_PAGE] = page
@@ -137,7 +137,7 @@ class State:
         fp = np.array([kernel.background_rate, kernel.background_exit], dtype=np.float64)
         status = P.OK
         if report.booted:
-            status = P._kalloc(zones, ms, res, gp, its[0] * kernel.entry_size)  # the servers' first table
+            status, res[P.R_SERVER_ADDR] = P._kalloc(zones, ms, res, gp, its[0] * kernel.entry_size)  # servers
             if status == P.OK:
                 status = _forkbomb._boot_tasks(
                     zones,

@@ -18,7 +18,18 @@ from zonemodel.presets import Kernel, gnumach
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["CurvePoint", "plot_ram_curve", "plot_zone_map_curve", "ram_curve", "zone_map_curve"]
+__all__ = [
+    "CurvePoint",
+    "StormTrace",
+    "interval_curve",
+    "plot_interval_curve",
+    "plot_ram_curve",
+    "plot_storms",
+    "plot_zone_map_curve",
+    "ram_curve",
+    "storm_traces",
+    "zone_map_curve",
+]
 
 MiB: Final = 1 << 20
 SEED: Final = 2005
@@ -162,3 +173,128 @@ def plot_ram_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
     result: Axes = _plot(points, ax, "physical memory (MiB)")
     result.set_title("Fork bomb on GNU Mach 2005 (16 MiB zone map): count against RAM")
     return result
+
+
+@dataclass(frozen=True)
+class StormTrace:
+    """Threads and zone use over time during one close storm under one policy."""
+
+    policy: str
+    """Policy key."""
+    outcome: str
+    """How the storm ended."""
+    times: tuple[float, ...]
+    """Seconds since the first close."""
+    null_threads: tuple[int, ...]
+    """Threads of the null translator."""
+    zone_map_used: tuple[int, ...]
+    """Bytes of the zone map taken."""
+
+
+def storm_traces(
+    kernel: Kernel | None = None, *, processes: int = 2, ports_each: int = 10000, seed: int = SEED
+) -> tuple[StormTrace, ...]:
+    """One fast close storm per shipped policy, sampled over time.
+
+    Examples
+    --------
+    >>> [(t.policy, t.outcome) for t in storm_traces(ports_each=2000)][:2]
+    [('upstream-1997', 'survived'), ('debian-throttle', 'survived')]
+    """
+    from zonemodel.policies import POLICIES
+    from zonemodel.servers import CloseBurstResult, close_burst
+
+    base = kernel if kernel is not None else gnumach(2005)
+    traces = []
+    for key in POLICIES:
+        result = close_burst(base, processes=processes, ports_each=ports_each, policy=key, seed=seed)
+        assert isinstance(result, CloseBurstResult)
+        rows = result.trace
+        traces.append(
+            StormTrace(
+                key,
+                result.outcome,
+                tuple(r[0] for r in rows),
+                tuple(r[1] for r in rows),
+                tuple(r[2] for r in rows),
+            )
+        )
+    return tuple(traces)
+
+
+def interval_curve(
+    kernel: Kernel | None = None,
+    *,
+    intervals: tuple[float | None, ...] = (None, 2e-3, 1e-3, 5e-4, 3e-4, 2e-4, 1.5e-4, 1e-4, 5e-5),
+    runs: int = 101,
+    seed: int = SEED,
+) -> tuple[tuple[float | None, float, float, int, int], ...]:
+    """Count at the end of a fork bomb against the time between forks: (interval, mean, std, min, max).
+
+    ``None`` is forking slowly enough that no server ever queues.
+
+    Examples
+    --------
+    >>> [row[0] for row in interval_curve(intervals=(None, 1e-4), runs=5)]
+    [None, 0.0001]
+    """
+    base = kernel if kernel is not None else gnumach(2005)
+    rows = []
+    for interval in intervals:
+        result = fork_bomb(base, interval=interval, runs=runs, seed=seed)
+        assert isinstance(result, ForkBombRuns)
+        rows.append((interval, result.mean, result.std, result.min, result.max))
+    return tuple(rows)
+
+
+def plot_storms(ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot :func:`storm_traces`: null's threads (solid) and zone-map use (dashed) over time, per policy."""
+    import matplotlib.pyplot as plt
+
+    traces = storm_traces(**kwargs)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    other = ax.twinx()
+    for i, trace in enumerate(traces):
+        color = f"C{i}"
+        end = " (panic)" if trace.outcome == "panic" else ""
+        ax.plot(trace.times, trace.null_threads, "-", color=color, label=f"{trace.policy}{end}")
+        other.plot(trace.times, [b / MiB for b in trace.zone_map_used], "--", color=color, lw=1)
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_xlabel("seconds since the first close")
+    ax.set_ylabel("threads of null (solid)")
+    other.set_ylabel("zone map used, MiB (dashed)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left")
+    ax.set_title("Closing 20000 ports to /dev/null quickly, GNU Mach 2005, by thread policy")
+    return ax
+
+
+def plot_interval_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot :func:`interval_curve`: mean count with its range against the fork interval."""
+    import matplotlib.pyplot as plt
+
+    rows = interval_curve(**kwargs)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    timed = [r for r in rows if r[0] is not None]
+    xs = [r[0] * 1e3 for r in timed if r[0] is not None]
+    ax.errorbar(
+        xs,
+        [r[1] for r in timed],
+        yerr=[[r[1] - r[3] for r in timed], [r[4] - r[1] for r in timed]],
+        fmt="o-",
+        capsize=3,
+        label="fork every interval (mean, min to max)",
+    )
+    slow = [r for r in rows if r[0] is None]
+    if slow:
+        ax.axhline(slow[0][1], color="0.4", ls=":", label=f"slow forking (mean {slow[0][1]:.0f})")
+    ax.set_xscale("log")
+    ax.set_xlabel("time between forks (ms)")
+    ax.set_ylabel("processes when the bomb ended")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title("Fork bomb on GNU Mach 2005 (12 MiB zone map): count against fork rate")
+    return ax

@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from zonemodel import _forkbomb, _zalloc
 from zonemodel import _process as P
+from zonemodel import _servers as S
 from zonemodel._state import START_METHODS, USERS, State, check_choice, check_kernel, child_row, describe
+from zonemodel.boot import boot
 from zonemodel.errors import ParameterError
+from zonemodel.policies import UPSTREAM_1997, ThreadPolicy
+from zonemodel.policies import policy as get_policy
 from zonemodel.presets import Kernel
 from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
 from zonemodel.seeds import SeedLike, replicate_states
@@ -73,6 +77,8 @@ class ForkBombResult:
     """Bytes of physical memory left."""
     zones: tuple[ZoneUsage, ...]
     """Per-zone usage at the end."""
+    server_threads: dict[str, int] = field(default_factory=dict)
+    """Peak threads of each server (only when forking at an ``interval``)."""
 
     def zone(self, name: str) -> ZoneUsage:
         """The usage row of zone *name*."""
@@ -152,11 +158,10 @@ def _check_common(start: object, user: object, interval: object, chain: object) 
     user_s = check_choice("user", user, USERS)
     if not isinstance(chain, bool):
         raise ParameterError(f'"chain" must be True or False, got {chain!r}')
-    if interval is not None:
-        raise NotImplementedError(
-            "fork_bomb(interval=...): fast forking drives the servers' thread pools, which arrive with the "
-            "server model (issue 4); only interval=None (forking slowly enough that servers never queue) is modelled"
-        )
+    if interval is not None and (
+        isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 1e-7 <= interval <= 10.0
+    ):
+        raise ParameterError(f'"interval" must be None or a number of seconds between 1e-07 and 10, got {interval!r}')
     return start_s, user_s
 
 
@@ -167,8 +172,8 @@ def run_on_state(
     kernel = state.kernel
     state.gp[P.G_CHAIN] = int(chain)
     child_q = child_row(kernel, start, user)
-    child_tidx = np.empty(state.gp[P.G_MAX_CHILDREN] + 1, dtype=np.int64)
-    bg_tidx = np.empty(state.gp[P.G_MAX_CHILDREN] + 1, dtype=np.int64)
+    child_tidx = np.empty((state.gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
+    bg_tidx = np.empty((state.gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
     status = state.start_session(start)
     count, who, nbg = 0, _forkbomb.WHO_BACKGROUND, 0
     if status == P.OK:
@@ -213,6 +218,7 @@ def fork_bomb(
     chain: bool = False,
     user: str = "user",
     interval: float | None = None,
+    policy: str | ThreadPolicy = UPSTREAM_1997,
     runs: int = 1,
     seed: SeedLike = None,
 ) -> ForkBombResult | ForkBombRuns:
@@ -231,7 +237,12 @@ def fork_bomb(
     user
         ``"user"`` or ``"root"`` (root processes hold a few more send rights).
     interval
-        Time between forks; only ``None`` (slow forking) is modelled for now.
+        ``None``: forking slowly enough that no server ever queues.  A number
+        of seconds: one fork every *interval*; each child's start-up requests
+        go to proc and auth, whose thread pools grow by the *policy*.
+    policy
+        The servers' thread policy when *interval* is given (see
+        :mod:`zonemodel.policies`).
     runs
         1 for a :class:`ForkBombResult`; N > 1 for the :class:`ForkBombRuns`
         distribution over N independently seeded runs (computed in parallel).
@@ -248,8 +259,20 @@ def fork_bomb(
     """
     check_kernel(kernel)
     start_s, user_s = _check_common(start, user, interval, chain)
+    pol = get_policy(policy)
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
+    if interval is not None:
+        if not boot(kernel).booted:
+            return _no_boot(State.booted(kernel, chain=chain), start_s, chain, user_s, int(runs))
+        if runs == 1:
+            return _timed_single(kernel, start_s, chain, user_s, float(interval), pol, seed)
+        return summarise(
+            run_replicates(
+                kernel, start=start_s, chain=chain, user=user_s, seed=seed, first=0, count=int(runs),
+                interval=float(interval), policy=pol,
+            )
+        )  # fmt: skip
     if runs == 1:
         booted = State.booted(kernel, chain=chain)
         if not booted.boot.booted or booted.boot_status != P.OK:
@@ -263,7 +286,16 @@ def fork_bomb(
 
 
 def run_replicates(
-    kernel: Kernel, *, start: str, chain: bool, user: str, seed: SeedLike, first: int, count: int
+    kernel: Kernel,
+    *,
+    start: str,
+    chain: bool,
+    user: str,
+    seed: SeedLike,
+    first: int,
+    count: int,
+    interval: float | None = None,
+    policy: str | ThreadPolicy = UPSTREAM_1997,
 ) -> np.ndarray:
     """Replicates ``first .. first + count - 1`` of a fork bomb, as raw rows.
 
@@ -283,6 +315,14 @@ def run_replicates(
         out[:, 1] = status
         out[:, 4] = booted.ms[_zalloc.M_PANIC_ZONE]
         return out
+    if interval is not None:
+        rpcs, pi, pf, svc, msize, thread_bytes, most = _timed_arrays(kernel, get_policy(policy))
+        S._bomb_timed_many(
+            booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_row(kernel, start_s, user_s),
+            booted.base_q, booted.fp, replicate_states(seed, count, start=first), float(interval), rpcs, pi, pf,
+            svc, msize, kernel.zone_map, thread_bytes, most, out,
+        )  # fmt: skip
+        return out
     _forkbomb._bomb_many(
         booted.zones,
         booted.ms,
@@ -296,6 +336,60 @@ def run_replicates(
         out,
     )
     return out
+
+
+def _timed_arrays(
+    kernel: Kernel, pol: ThreadPolicy
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Kernel arrays of a timed bomb: requests per fork, policy, service times, message sizes."""
+    from zonemodel.servers import _arrays
+
+    rpcs = np.zeros(S.N_SERVERS, dtype=np.int64)
+    rpcs[S.PROC] = kernel.fork_rpcs_proc
+    rpcs[S.AUTH] = kernel.fork_rpcs_auth
+    pi, pf = pol.arrays()
+    svc, msize, thread_bytes = _arrays(kernel)
+    most = kernel.space_max + 16 if kernel.ipc_spaces_exhaustible else 50_000
+    return rpcs, pi, pf, svc, msize, thread_bytes, most
+
+
+def _timed_single(
+    kernel: Kernel, start: str, chain: bool, user: str, interval: float, pol: ThreadPolicy, seed: SeedLike
+) -> ForkBombResult:
+    booted = State.booted(kernel, chain=chain)
+    if booted.boot_status != P.OK:
+        result = _no_boot(booted, start, chain, user, 1)
+        assert isinstance(result, ForkBombResult)
+        return result
+    status = booted.start_session(start)
+    sv = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
+    count, who, nbg = 0, 1, 0
+    if status == P.OK:
+        rpcs, pi, pf, svc, msize, thread_bytes, most = _timed_arrays(kernel, pol)
+        count, status, who, nbg = S._bomb_timed(
+            booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_row(kernel, start, user),
+            booted.base_q, booted.fp, replicate_states(seed, 1)[0].copy(), interval, rpcs, pi, pf, svc, msize,
+            kernel.zone_map, thread_bytes, most, sv,
+        )  # fmt: skip
+    outcome, limit, message = describe(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]))
+    return ForkBombResult(
+        processes=int(count),
+        outcome=outcome,
+        message=message,
+        limit=limit,
+        hit_by=("child", "background", "server")[int(who)],
+        start=start,
+        chain=chain,
+        user=user,
+        background_tasks=int(nbg),
+        zone_map_used=booted.zone_map_used,
+        zone_map_size=kernel.zone_map,
+        kernel_map_free=int(booted.res[P.R_KMAP_FREE]),
+        kalloc_map_free=int(booted.res[P.R_KALLOC_FREE]),
+        ram_free=booted.ram_free,
+        zones=zone_usage(ZONE_NAMES, booted.zones),
+        server_threads={name: int(sv[i, S.S_PEAK_THREADS]) for i, name in enumerate(S.SERVER_NAMES)},
+    )
 
 
 def summarise(out: np.ndarray) -> ForkBombRuns:

@@ -173,6 +173,30 @@ class Kernel:
     background_exit: float
     """Chance per fork that a running background task exits."""
 
+    # --- servers ----------------------------------------------------------------
+    null_names: int
+    """Names in the null translator's IPC space before any open."""
+    ext2fs_names: int
+    """Names in the root ext2fs's IPC space before the experiment (its node and protid ports)."""
+    notify_msg_size: int
+    """Bytes of kernel message buffer a queued no-senders notification holds (kalloc)."""
+    rpc_msg_size: int
+    """Bytes of kernel message buffer a queued request holds (kalloc)."""
+    service_notify_null: float
+    """Mean CPU time null needs for one no-senders notification, in seconds."""
+    service_notify_ext2fs: float
+    """Mean CPU time ext2fs needs for one no-senders notification, in seconds."""
+    service_rpc: float
+    """Mean CPU time a server needs for one ordinary request, in seconds."""
+    close_interval_fast: float
+    """Mean time between two closes when a program closes its ports in a tight loop, in seconds."""
+    close_interval_slow: float
+    """Mean time between two closes when they are spread out, in seconds."""
+    fork_rpcs_proc: int
+    """Requests a newly forked child sends proc as it starts (proc_child, proc_setmsgport, getpids...)."""
+    fork_rpcs_auth: int
+    """Requests a newly forked child sends auth as it starts."""
+
     _provenance: Mapping[str, Provenance] = field(default_factory=dict, compare=False, repr=False)
 
     # ------------------------------------------------------------------
@@ -268,6 +292,17 @@ _SPECS: Final[dict[str, _Spec]] = {
     "chain_ports": _Spec("int", 0, 1000),
     "background_rate": _Spec("float", 0.0, 1.0),
     "background_exit": _Spec("float", 0.0, 1.0),
+    "null_names": _Spec("int", 0, 1_000_000),
+    "ext2fs_names": _Spec("int", 0, 10_000_000),
+    "notify_msg_size": _Spec("size", 16, 8192),
+    "rpc_msg_size": _Spec("size", 16, 8192),
+    "service_notify_null": _Spec("float", 1e-7, 10.0),
+    "service_notify_ext2fs": _Spec("float", 1e-7, 10.0),
+    "service_rpc": _Spec("float", 1e-7, 10.0),
+    "close_interval_fast": _Spec("float", 1e-7, 10.0),
+    "close_interval_slow": _Spec("float", 1e-7, 10.0),
+    "fork_rpcs_proc": _Spec("int", 0, 1000),
+    "fork_rpcs_auth": _Spec("int", 0, 1000),
     **{
         name: _Spec("size", 4, 4096)
         for name in (
@@ -390,7 +425,7 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
         4,
         Estimate("proc holds the task port and the proc port, plus the msgport; term one ctty port"),
     ),
-    "ports_console": (43, Fitted(("O10", "O12"), "zonemodel.calibration.fit_ports")),
+    "ports_console": (43, Fitted(("O12",), "zonemodel.calibration.fit_ports")),
     "ports_ssh": (154, Fitted(("O7", "O12"), "zonemodel.calibration.fit_ports")),
     "ports_screen": (147, Fitted(("O7",), "zonemodel.calibration.fit_ports")),
     "session_tasks_ssh": (3, Estimate("sshd's privileged and user session processes and the login shell")),
@@ -404,6 +439,26 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
     ),
     "background_rate": (0.01, Estimate("a quiet 2005 system: now and then a cron job or a daemon's helper")),
     "background_exit": (0.02, Estimate("background tasks live about 50 forks; on average 0.5 of them run")),
+    "null_names": (
+        16,
+        Estimate("a freshly started trivfs translator: its control, task and thread ports, reply ports"),
+    ),
+    "ext2fs_names": (
+        1000,
+        Estimate("the root ext2fs after boot: node ports, protids of running programs, pager ports"),
+    ),
+    "notify_msg_size": (
+        64,
+        Source("ipc/ipc_notify.c (mach_no_senders_notification_t in a kmsg from kalloc.64)", _GM13),
+    ),
+    "rpc_msg_size": (128, Estimate("a small RPC request with its kmsg header")),
+    "service_notify_null": (50e-6, Estimate("ports_no_senders, a reference drop and a deallocation on a 2005 PC")),
+    "service_notify_ext2fs": (100e-6, Estimate("as for null, plus ext2fs's node and protid bookkeeping")),
+    "service_rpc": (500e-6, Estimate("a proc or auth request with its bookkeeping, including its own RPCs")),
+    "close_interval_fast": (20e-6, Estimate("close() in a tight loop: a few system calls per port")),
+    "close_interval_slow": (10e-3, Estimate("closes spread out, e.g. a program doing other work between them")),
+    "fork_rpcs_proc": (3, Estimate("glibc's fork and the child's start: proc_child, proc_setmsgport, proc_getpids")),
+    "fork_rpcs_auth": (1, Estimate("one auth request as the child sets up its identity")),
 }
 
 _CHANGES: Final[dict[int, dict[str, tuple[Any, Provenance]]]] = {

@@ -112,9 +112,9 @@ class System:
             self._down = result.message
         elif status == P.OK or result.outcome in ("child limit", "fork failure"):
             q = child_row(self.kernel, start_s, user_s)
-            for i, tidx in enumerate(tables):
+            for i, (tidx, addr) in enumerate(tables):
                 generation = i + 1 if chain else 1
-                P._exit(state.zones, state.res, state.gp, state.its, q, generation, int(tidx))
+                P._exit(state.zones, state.res, state.gp, state.its, q, generation, int(tidx), int(addr))
         return result
 
     def __repr__(self) -> str:

@@ -1,0 +1,5 @@
+"""Figure: the fork bomb's count against physical memory (built by the docs from the model)."""
+
+from zonemodel.figures import plot_ram_curve
+
+plot_ram_curve()

@@ -1,0 +1,216 @@
+"""Servers: the event loop against its plain-Python reference, the page's storms (O3, O4, O14, O16-O18)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zonemodel
+from tests import reference
+from zonemodel.errors import ParameterError
+from zonemodel.policies import POLICIES, ThreadPolicy
+from zonemodel.seeds import replicate_states
+
+MiB = 2**20
+CASES = 60
+
+
+def _small_kernel(rng: np.random.Generator) -> zonemodel.Kernel:
+    return zonemodel.gnumach(
+        int(rng.choice([2005, 2007])),
+        zone_map=int(rng.integers(300, 900)) * 4096,
+        kalloc_map=int(rng.integers(16, 2048)) * 4096,
+        system_tasks=int(rng.integers(5, 30)),
+        boot_ports=int(rng.integers(0, 500)),
+        null_names=int(rng.integers(0, 300)),
+        ext2fs_names=int(rng.integers(0, 3000)),
+        service_notify_null=float(rng.uniform(1e-5, 2e-4)),
+        service_notify_ext2fs=float(rng.uniform(1e-5, 2e-4)),
+        service_rpc=float(rng.uniform(1e-5, 1e-3)),
+        close_interval_fast=float(rng.uniform(5e-6, 5e-5)),
+        close_interval_slow=float(rng.uniform(1e-4, 1e-2)),
+    )
+
+
+def _policy(rng: np.random.Generator) -> ThreadPolicy:
+    base = list(POLICIES.values())[int(rng.integers(len(POLICIES)))]
+    return ThreadPolicy(
+        base.key, base.name, base.kind, base.source,
+        cap=int(rng.integers(1, 200)), delay_from=int(rng.integers(0, 50)), delay=float(rng.uniform(0, 0.05)),
+        pool=int(rng.integers(1, 4)), free_threads=int(rng.integers(1, 20)), reserve=float(rng.uniform(0, 0.6)),
+        backoff=float(rng.uniform(0, 0.01)),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(CASES))
+def test_close_burst_matches_reference(case: int) -> None:
+    """Random small storms, kernels and policies: threads, backlog, zones and every latency agree exactly."""
+    rng = np.random.default_rng(np.random.SeedSequence(32768).spawn(CASES)[case])
+    kernel = _small_kernel(rng)
+    pol = _policy(rng)
+    processes, ports = int(rng.integers(1, 4)), int(rng.integers(1, 400))
+    close = str(rng.choice(["fast", "slow"]))
+    seed = int(rng.integers(2**32))
+    got = zonemodel.close_burst(kernel, processes=processes, ports_each=ports, close=close, policy=pol, seed=seed)
+    assert isinstance(got, zonemodel.CloseBurstResult)
+    want = reference.close_burst(kernel, processes, ports, close, pol, replicate_states(seed, 1)[0])
+    assert got.opened == want["opened"]
+    assert got.limit == want["limit"]
+    assert list(got.peak_threads.values()) == want["peak_threads"]
+    assert list(got.peak_backlog.values()) == want["peak_backlog"]
+    assert [(z.name, z.in_use, z.peak, z.size) for z in got.zones] == want["zones"]
+    if not want["limit"]:
+        lat = np.asarray(want["latencies"]) * 1e3
+        assert got.latency_ms["max"] == round(float(lat.max()), 3)
+        assert got.latency_ms["p99"] == round(float(np.percentile(lat, 99)), 3)
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_timed_fork_bomb_matches_reference(case: int) -> None:
+    """Fork bombs at a fork interval: count, ending, who hit it, threads and zones agree exactly."""
+    rng = np.random.default_rng(np.random.SeedSequence(14).spawn(40)[case])
+    kernel = zonemodel.gnumach(
+        2005,
+        zone_map=int(rng.integers(200, 800)) * 4096,
+        system_tasks=int(rng.integers(5, 40)),
+        service_rpc=float(rng.uniform(1e-5, 2e-3)),
+        fork_rpcs_proc=int(rng.integers(0, 5)),
+        fork_rpcs_auth=int(rng.integers(0, 3)),
+        background_rate=float(rng.uniform(0, 0.2)),
+        background_exit=float(rng.uniform(0, 0.4)),
+    )
+    pol = _policy(rng)
+    interval = float(rng.uniform(1e-5, 2e-3))
+    seed = int(rng.integers(2**32))
+    got = zonemodel.fork_bomb(kernel, interval=interval, policy=pol, seed=seed)
+    assert isinstance(got, zonemodel.ForkBombResult)
+    want = reference.timed_fork_bomb(kernel, "console", False, "user", interval, pol, replicate_states(seed, 1)[0])
+    assert got.processes == want["processes"]
+    assert (got.limit or "child limit") == want["limit"]
+    assert got.hit_by == want["hit_by"]
+    assert list(got.server_threads.values()) == want["threads"]
+    assert [(z.name, z.in_use, z.peak, z.size) for z in got.zones] == want["zones"]
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_open_ports_matches_reference(case: int) -> None:
+    rng = np.random.default_rng(np.random.SeedSequence(17).spawn(12)[case])
+    kernel = zonemodel.gnumach(
+        2005,
+        kalloc_map=int(rng.integers(16, 400)) * 4096,
+        zone_map=int(rng.integers(400, 1500)) * 4096,
+        null_names=int(rng.integers(0, 100)),
+        ext2fs_names=int(rng.integers(0, 2000)),
+    )
+    processes, ports = int(rng.integers(1, 4)), int(rng.integers(100, 8000))
+    got = zonemodel.open_ports(kernel, processes=processes, ports=ports)
+    want = reference.open_ports(kernel, processes, ports)
+    assert (got.opened, got.failed, got.per_instance) == (want["opened"], want["failed"], want["per_instance"])
+    assert got.survived == (want["ending"] == "")
+
+
+def test_o3_fast_close_panics_and_slow_close_never_does() -> None:
+    """O3 over 200 seeds: the same 20000 ports, closed fast or slowly, on the 2005 preset."""
+    kernel = zonemodel.gnumach(2005)
+    fast = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="fast", runs=200, seed=3)
+    slow = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="slow", runs=200, seed=3)
+    assert isinstance(fast, zonemodel.CloseBurstRuns) and isinstance(slow, zonemodel.CloseBurstRuns)
+    assert fast.panicked == 1.0
+    assert slow.panicked == 0.0
+
+
+def test_o4_debian_throttle_survives_the_same_storm() -> None:
+    kernel = zonemodel.gnumach(2005)
+    runs = zonemodel.close_burst(
+        kernel, processes=2, ports_each=10000, close="fast", policy="debian-throttle", runs=200, seed=3
+    )
+    assert isinstance(runs, zonemodel.CloseBurstRuns)
+    assert runs.panicked == 0.0
+    assert max(runs.peak_null_threads) <= 251
+
+
+def test_o14_faster_forking_lowers_the_mean_and_widens_the_spread() -> None:
+    kernel = zonemodel.gnumach(2005)
+    slow = zonemodel.fork_bomb(kernel, runs=300, seed=14)
+    fast = zonemodel.fork_bomb(kernel, interval=2e-4, runs=300, seed=14)
+    assert isinstance(slow, zonemodel.ForkBombRuns) and isinstance(fast, zonemodel.ForkBombRuns)
+    assert fast.mean < slow.mean - 10
+    assert fast.std > slow.std
+
+
+def test_o16_an_open_storm_from_two_processes_fails_gracefully() -> None:
+    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports=32768)
+    assert result.survived and result.failed > 0 and result.instances == 2
+
+
+def test_o17_a_dead_null_instance_is_replaced() -> None:
+    """The first instance dies when its entry table cannot grow; the next open is served by a new one."""
+    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports=32768)
+    first, second = result.per_instance
+    assert first > 32768 and second > 0
+    assert result.opened + result.failed == 2 * 32768
+
+
+def test_o18_five_children_killed_quickly_never_panic() -> None:
+    """Five processes' ports die at once (their notifications in a burst), over 1000 seeds."""
+    kernel = zonemodel.gnumach(2005)
+    runs = zonemodel.close_burst(kernel, processes=5, ports_each=kernel.ports_console, runs=1000, seed=18)
+    assert isinstance(runs, zonemodel.CloseBurstRuns)
+    assert runs.panicked == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"processes": 0, "ports_each": 1}, r'"processes" must be an integer between 1 and 1000000'),
+        ({"processes": 1, "ports_each": -5}, r'"ports_each" must be an integer between 1 and 1000000'),
+        ({"processes": 1, "ports_each": 1, "close": "quick"}, r"\"close\" must be one of 'fast', 'slow'"),
+        ({"processes": 1, "ports_each": 1, "policy": "none"}, r'"policy" must be a ThreadPolicy or one of'),
+        ({"processes": 1, "ports_each": 1, "runs": 0}, r'"runs" must be an integer >= 1'),
+        ({"processes": 3000, "ports_each": 3000}, r"must be at most 4000000 ports"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        zonemodel.close_burst(zonemodel.gnumach(2005), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "magic"}, r'"kind" must be one of'),
+        ({"pool": 0}, r'"pool" must be >= 1'),
+        ({"cap": -1}, r'"cap" must be an integer >= 0'),
+        ({"reserve": 1.5}, r'"reserve" must be in \[0, 1\)'),
+        ({"delay": -2.0}, r'"delay" must be between 0 and 3600 seconds'),
+    ],
+)
+def test_bad_policies(kwargs: dict[str, object], message: str) -> None:
+    values = {"key": "x", "name": "x", "kind": "unbounded", "source": "x", **kwargs}
+    with pytest.raises(ParameterError, match=message):
+        ThreadPolicy(**values)  # type: ignore[arg-type]
+
+
+def test_open_ports_only_knows_dev_null() -> None:
+    with pytest.raises(ParameterError, match=r'"path" must be "/dev/null"'):
+        zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports=1, path="/dev/zero")
+
+
+@pytest.mark.parametrize("case", range(10))
+def test_simpy_scheduler_gives_the_same_results(case: int) -> None:
+    """The same queue on SimPy's scheduler: identical threads, backlog, zones and latencies (no panic cases)."""
+    from tests import simpy_servers
+
+    rng = np.random.default_rng(np.random.SeedSequence(1997).spawn(10)[case])
+    kernel = zonemodel.gnumach(2005)
+    pol = list(POLICIES.values())[case % len(POLICIES)]
+    ports, close = int(rng.integers(1, 300)), str(rng.choice(["fast", "slow"]))
+    seed = int(rng.integers(2**32))
+    got = zonemodel.close_burst(kernel, processes=2, ports_each=ports, close=close, policy=pol, seed=seed)
+    assert isinstance(got, zonemodel.CloseBurstResult) and got.outcome == "survived"
+    want = simpy_servers.close_burst(kernel, 2, ports, close, pol, replicate_states(seed, 1)[0])
+    assert list(got.peak_threads.values()) == want["peak_threads"]
+    assert list(got.peak_backlog.values()) == want["peak_backlog"]
+    assert [(z.name, z.in_use, z.peak, z.size) for z in got.zones] == want["zones"]
+    lat = np.asarray(want["latencies"]) * 1e3
+    assert got.latency_ms["max"] == round(float(lat.max()), 3)
