@@ -4,7 +4,7 @@
 # ///
 """Task runner for zonemodel: ``python3 -m nox -l`` lists the sessions.
 
-Bare ``nox`` runs what CI runs (tests, lint, doctest, docs).  Pass ``-R`` to
+Bare ``nox`` runs tests, lint, doctest and docs; CI also runs ``site`` (a browser).  Pass ``-R`` to
 reuse the virtualenvs of an earlier run and skip the installs.
 """
 
@@ -98,6 +98,26 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".", env=NUMBA_ENV)
     session.run("ruff", "format", "--check", ".", env=NUMBA_ENV)
     session.run("mypy", "zonemodel", env=NUMBA_ENV)
+
+
+@nox.session(default=False)
+def site(session: nox.Session) -> None:
+    """Build the HTML site and test it in headless Chromium (tests/test_site.py -m site).
+
+    Needs Debian's chromium (/usr/bin/chromium; .ci/run installs it): Playwright
+    drives it, since it cannot download a browser of its own here.  Screenshots
+    go to docs/_build/screenshots/.
+    """
+    _install(session, "docs", "site")
+    _sphinx(session, "html", "-n")
+    session.run(
+        "pytest",
+        "tests/test_site.py",
+        "-m",
+        "site",
+        *session.posargs,
+        env={**NUMBA_ENV, "ZONEMODEL_SITE_HTML": str(ROOT / BUILD / "html")},
+    )
 
 
 @nox.session(default=False)

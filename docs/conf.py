@@ -44,6 +44,7 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
     # local, in _ext/
     "zonemodel_tables",
+    "claims",
 ]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
@@ -52,12 +53,15 @@ templates_path: list[str] = []
 
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 
+# docs/_ext/claims.py: the pages whose observations must each have a {claim}.
+claims_expected = {"kb/zalloc-panics": [f"O{n}" for n in range(1, 22)]}
+
 # Cross-references must resolve: a broken one fails the build (-n -W).
 nitpicky = True
 nitpick_ignore_regex = [
     # No intersphinx (the build runs offline), so types documented elsewhere
     # (NumPy, numba, the standard library) cannot resolve; they render unlinked.
-    ("py:class", r"(numpy|np|numba)\..*"),
+    ("py:class", r"(numpy|np|numba|matplotlib)\..*"),
     ("py:class", r"(collections\.abc|types)\..*"),
     ("py:class", r"mappingproxy"),  # how a MappingProxyType value is named
     ("py:(class|data)", r"typing\..*"),  # e.g. typing.Literal
@@ -91,8 +95,19 @@ plot_formats = [("png", 120)]
 
 # -- HTML ---------------------------------------------------------------------
 # The switcher marks this build as "dev" unless it is a release build;
-# on Read the Docs the "latest" build (the default branch) is "dev" as well.
-_is_dev = Version(release).is_prerelease or os.environ.get("READTHEDOCS_VERSION", "") == "latest"
+# on Read the Docs the "latest" build (the default branch) is "dev" as well, and
+# so is the GitHub Pages build of the default branch (.github/workflows/pages.yml).
+_is_dev = (
+    Version(release).is_prerelease
+    or os.environ.get("READTHEDOCS_VERSION", "") == "latest"
+    or os.environ.get("ZONEMODEL_DOCS_VERSION", "") == "dev"
+)
+# The theme resolves a relative json_url against the page's URL less the page's
+# path: right for every link Sphinx writes (".../tutorial/index.html"), wrong for
+# a directory URL (".../tutorial/" fetches tutorial/_static/switcher.json, a 404
+# and a console error).  A hosted build knows its own address and uses it.
+_site_url = os.environ.get("READTHEDOCS_CANONICAL_URL") or os.environ.get("ZONEMODEL_SITE_URL", "")
+_switcher_url = f"{_site_url.rstrip('/')}/_static/switcher.json" if _site_url else "_static/switcher.json"
 html_theme = "pydata_sphinx_theme"
 html_title = f"zonemodel {release}"
 html_static_path = ["_static"]
@@ -100,10 +115,11 @@ html_css_files = ["custom.css"]
 html_theme_options = {
     "navbar_start": ["navbar-logo", "version-switcher"],
     "switcher": {
-        # Relative to the site root, so that it works offline and on any host.
-        # Once the site is hosted, point every version at the newest copy instead
-        # (an absolute URL), so that old versions list new releases too.
-        "json_url": "_static/switcher.json",
+        # Relative to the site root in local builds, so that it works offline and
+        # on any host; absolute in hosted builds (see _switcher_url above).  Once
+        # there are releases, point every version at the newest copy instead, so
+        # that old versions list new releases too.
+        "json_url": _switcher_url,
         "version_match": "dev" if _is_dev else version,
     },
     # The build runs offline: do not try to read the switcher at build time.

@@ -1,0 +1,613 @@
+"""The docs site: the claims extension (docs/_ext/claims.py) and the built site in a real browser.
+
+Two kinds of tests live here:
+
+- unit tests of the ``{claim}``/``{claims-table}`` extension, each building a
+  tiny synthetic MyST project in ``tmp_path`` (run by ``nox -s tests``);
+- browser tests, marked ``site`` and deselected by default (``-m "not site"``
+  in pyproject.toml), run by ``nox -s site``: the built site is served by
+  ``python -m http.server`` on 127.0.0.1 and driven with headless Debian
+  Chromium through Playwright.  Locally, a missing browser skips them; in CI
+  (``CI=true``) it fails them.  The site is read from ``$ZONEMODEL_SITE_HTML``
+  (the ``site`` session builds it first) or built into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+EXT = DOCS / "_ext"
+SCREENSHOTS = DOCS / "_build" / "screenshots"
+ARTICLE = "kb/zalloc-panics.html"
+OBSERVATIONS = [f"O{n}" for n in range(1, 22)]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _claims() -> Any:
+    if str(EXT) not in sys.path:
+        sys.path.insert(0, str(EXT))
+    import claims
+
+    return claims
+
+
+# ============================================================================ the claims extension
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def test_numbers_are_read_as_written() -> None:
+    claims = _claims()
+    figure = "console 1040, ssh 960, screen 989 (observed 1,040, 940, 990); O7 r2 x86 0.30 and .5 at 16MiB"
+    assert claims.numbers(figure) == ["1040", "960", "989", "1,040", "940", "990", "0.30", ".5", "16"]
+
+
+@pytest.mark.parametrize(
+    ("figure", "output", "missing"),
+    [
+        ("console 1040, ssh 960 (observed 1040, 940)", "(1040, 960)\n'observed 1040, 940'", []),
+        ("console 1040, ssh 960 (observed 1040, 940)", "(1040, 960)", ["940"]),
+        ("ratio 0.5 (page 2)", "0.50 2.0", []),
+        ("about 1,040", "1040", []),
+        ("1000 of 1000 seeds", "1000", []),
+        ("spread 4", "14 40 4.1", ["4"]),
+    ],
+)
+def test_missing_numbers_compares_values(figure: str, output: str, missing: list[str]) -> None:
+    assert _claims().missing_numbers(figure, output) == missing
+
+
+def test_doctest_output_is_the_expected_lines_only() -> None:
+    block = ">>> x = 960\n>>> print(x,\n...       1040)\n960 1040\n>>> f(16)\n'17'\n"
+    assert _claims().doctest_output(block) == "960 1040\n'17'\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("confirmed", True),
+        ("Explained  differently", True),
+        ("partly confirmed", True),
+        ("not reproduced", True),
+        ("predicted", True),
+        ("pending", True),
+        ("obsolete since r3", True),
+        ("obsolete", False),
+        ("true", False),
+        ("", False),
+    ],
+)
+def test_verdicts(value: str, ok: bool) -> None:
+    claims = _claims()
+    if ok:
+        assert claims.verdict_option(value) == " ".join(value.split()).lower()
+    else:
+        with pytest.raises(ValueError, match="unknown verdict"):
+            claims.verdict_option(value)
+
+
+def test_ids_sort_by_number() -> None:
+    assert sorted(["O10", "O2", "O1", "O21"], key=_claims().id_key) == ["O1", "O2", "O10", "O21"]
+
+
+# ---------------------------------------------------------------------------- tiny Sphinx projects
+
+CONF = """\
+import sys
+sys.path.insert(0, {ext!r})
+extensions = ["myst_parser", "sphinx.ext.doctest", "claims"]
+source_suffix = {{".md": "markdown"}}
+exclude_patterns = ["_build"]
+claims_expected = {expected!r}
+"""
+
+
+def _claim(claim_id: str, verdict: str = "confirmed", figure: str | None = None, text: str = "A claim.") -> str:
+    lines = [f"```{{claim}} {claim_id}", f":verdict: {verdict}", ":revision: r2"]
+    if figure is not None:
+        lines.append(f":figure: {figure}")
+    return "\n".join([*lines, text, "```", ""])
+
+
+def _doctest(source: str, output: str) -> str:
+    return f"```{{doctest}}\n>>> {source}\n{output}\n```\n"
+
+
+def _section(claim_id: str, body: str) -> str:
+    return f"({claim_id.lower()})=\n## {claim_id} · heading\n\n{body}\n"
+
+
+def _page(title: str, *sections: str, table: bool = True) -> str:
+    head = f"# {title}\n\n" + ("```{claims-table}\n```\n\n" if table else "")
+    return head + "\n".join(sections)
+
+
+def _write(src: Path, pages: dict[str, str], expected: dict[str, list[str]] | None = None) -> None:
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "conf.py").write_text(CONF.format(ext=str(EXT), expected=expected or {}), encoding="utf-8")
+    for name, text in pages.items():
+        (src / f"{name}.md").write_text(text, encoding="utf-8")
+
+
+def _build(
+    tmp_path: Path,
+    pages: dict[str, str] | None = None,
+    expected: dict[str, list[str]] | None = None,
+    *,
+    fresh: bool = True,
+) -> tuple[Any, str]:
+    """Build (or rebuild) the project in tmp_path/src in-process; return the app and its warnings."""
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    if pages is not None:
+        _write(src, pages, expected)
+    warnings = io.StringIO()
+    app = Sphinx(
+        srcdir=src,
+        confdir=src,
+        outdir=src / "_build" / "html",
+        doctreedir=src / "_build" / "doctrees",
+        buildername="html",
+        status=io.StringIO(),
+        warning=warnings,
+        freshenv=fresh,
+    )
+    app.build()
+    return app, warnings.getvalue()
+
+
+def _rows(app: Any, docname: str) -> list[list[str]]:
+    """The claims table of a page, from its resolved doctree: one list of cell texts per row."""
+    from docutils import nodes
+
+    doctree = app.env.get_and_resolve_doctree(docname, app.builder, tags=app.tags)
+    tables = [t for t in doctree.findall(nodes.table) if "claims-table" in t["classes"]]
+    assert len(tables) == 1
+    body = next(iter(tables[0].findall(nodes.tbody)))
+    return [[entry.astext() for entry in row.findall(nodes.entry)] for row in body.findall(nodes.row)]
+
+
+def _claim_warnings(text: str) -> list[str]:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return [line for line in text.splitlines() if "[claims." in line]
+
+
+def test_claims_render_and_the_table_lists_them_sorted(tmp_path: Path) -> None:
+    page = _page(
+        "Article",
+        _section("O10", _claim("O10", "confirmed", "ratio 2.0 (page 2)", "Halving halves.") + _doctest("r", "2.0")),
+        _section("O2", _claim("O2", "pending", text="Storms hit `ipc_task_init`.")),
+        _section("O7", _claim("O7", "obsolete since r3", "960", "By start.") + _doctest("f()", "(960, 'x')")),
+    )
+    app, warnings = _build(tmp_path, {"index": page})
+    assert _claim_warnings(warnings) == []
+    assert _rows(app, "index") == [
+        ["O2", "Storms hit ipc_task_init.", "r2", "pending", ""],
+        ["O7", "By start.", "r2", "obsolete since r3", "960"],
+        ["O10", "Halving halves.", "r2", "confirmed", "ratio 2.0 (page 2)"],
+    ]
+    html = (tmp_path / "src" / "_build" / "html" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<table class="[^"]*claims-table', html)
+    assert 'href="#o10"' in html
+    assert 'id="o10"' in html
+    assert 'class="claim claim-confirmed' in html
+    assert "Verdict: confirmed</strong> \u2014 ratio 2.0 (page 2)" in html
+    assert "Verdict: pending</strong> \u2014 not yet checked against the model" in html
+    assert (tmp_path / "src" / "_build" / "html" / "_static" / "claims.css").is_file()
+
+
+def test_a_figure_number_missing_from_the_doctest_output_warns(tmp_path: Path) -> None:
+    page = _page(
+        "Article",
+        _section(
+            "O7",
+            _claim("O7", figure="console 1040, ssh 960 (observed 1040, 940)")
+            # 940 is in the code, not in the output; 960 is in another section.
+            + _doctest("compare(940)", "(1040, 'console')"),
+        ),
+        _section("O8", _claim("O8", figure="960") + _doctest("g()", "960")),
+    )
+    _, warnings = _build(tmp_path, {"index": page})
+    found = _claim_warnings(warnings)
+    assert len(found) == 1, found
+    assert "claim O7: the figure's numbers 960, 940 are not in the doctest output of its section" in found[0]
+    assert "[claims.figure]" in found[0]
+    assert "index.md:" in found[0]
+
+
+def test_the_section_ends_at_the_next_label_even_without_a_heading(tmp_path: Path) -> None:
+    body = "(o1)=\nFirst.\n\n" + _claim("O1", figure="5") + "(o2)=\nSecond.\n\n" + _doctest("f()", "5")
+    _, warnings = _build(tmp_path, {"index": "# Article\n\n" + body})
+    found = _claim_warnings(warnings)
+    assert len(found) == 1, found
+    assert "claim O1: its section has no {doctest} block" in found[0]
+
+
+def test_a_subsection_belongs_to_its_observation(tmp_path: Path) -> None:
+    body = _claim("O1", figure="5 and 6") + _doctest("f()", "5") + "\n### Details\n\n" + _doctest("g()", "6")
+    page = _page("Article", _section("O1", body), "## After\n\n" + _doctest("h()", "7"))
+    _, warnings = _build(tmp_path, {"index": page})
+    assert _claim_warnings(warnings) == []
+    # ... but a later section without a label does not.
+    page = _page("Article", _section("O1", _claim("O1", figure="7") + _doctest("f()", "5")), "## After\n\n")
+    page += _doctest("h()", "7")
+    _, warnings = _build(tmp_path, {"index": page})
+    assert "claim O1: the figure's number 7 is not" in warnings
+
+
+def test_a_hidden_doctest_counts(tmp_path: Path) -> None:
+    block = "```{doctest}\n:hide:\n\n>>> f()\n1040\n```\n"
+    _, warnings = _build(tmp_path, {"index": _page("A", _section("O1", _claim("O1", figure="1040") + block))})
+    assert _claim_warnings(warnings) == []
+
+
+def test_missing_claims_doctests_and_labels_warn(tmp_path: Path) -> None:
+    page = _page(
+        "Article",
+        _section("O1", _claim("O1", "confirmed", figure="1")),  # no doctest
+        _section("O2", _claim("O2", "pending")),  # pending: fine without one
+        _section("O3", "No claim here.\n"),
+        _section("O4", _claim("O4", "predicted", figure="3") + _doctest("f()", "3") + _claim("O4")),
+        _section("O5", _claim("O6", figure="2") + _doctest("f()", "2")),  # in the wrong section
+    )
+    _, warnings = _build(tmp_path, {"index": page}, {"index": ["O1", "O2", "O3", "O4", "O5", "O6"]})
+    found = _claim_warnings(warnings)
+    assert any("claim O1: its section has no {doctest} block" in w for w in found)
+    assert any("claim O3: no {claim} directive for this observation" in w and "index.md:" in w for w in found)
+    assert any("claim O4: a second {claim} with this ID" in w for w in found)
+    assert any("claim O5: no {claim} directive" in w for w in found)
+    assert any("claim O6: no label (o6)= on this page" in w for w in found)
+    assert not any("O2" in w for w in found)
+    assert len(found) == 5, found
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        ("```{claim} O1\n:verdict: maybe\n:revision: r2\nText.\n```\n", "unknown verdict"),
+        ("```{claim} O1\n:revision: r2\nText.\n```\n", "the option :verdict: is required"),
+        ("```{claim} O1\n:verdict: confirmed\nText.\n```\n", "the option :revision: is required"),
+        ("```{claim} O1\n:verdict: confirmed\n:revision: 2007\nText.\n```\n", "revision must look like"),
+        ("```{claim} X1\n:verdict: confirmed\n:revision: r2\nText.\n```\n", "must be an ID matching"),
+        ("```{claim} O1\n:verdict: confirmed\n:revision: r2\n```\n", "state the claim in one line"),
+    ],
+)
+def test_malformed_claims_are_errors(tmp_path: Path, directive: str, message: str) -> None:
+    _, warnings = _build(tmp_path, {"index": _page("A", _section("O1", directive))})
+    assert message in warnings
+
+
+def test_incremental_rebuild_updates_the_table(tmp_path: Path) -> None:
+    pages = {
+        "index": _page("A", _section("O1", _claim("O1", "pending")), "```{toctree}\nb\n```\n"),
+        "b": _page("B", _section("O3", _claim("O3", "pending"))),
+    }
+    app, warnings = _build(tmp_path, pages)
+    assert _claim_warnings(warnings) == []
+    assert [r[0] for r in _rows(app, "index")] == ["O1"]
+
+    src = tmp_path / "src"
+    time.sleep(0.01)
+    text = (src / "index.md").read_text(encoding="utf-8")
+    (src / "index.md").write_text(text + _section("O2", _claim("O2", "pending")), encoding="utf-8")
+    app, warnings = _build(tmp_path, fresh=False)
+    assert _claim_warnings(warnings) == []
+    assert [r[0] for r in _rows(app, "index")] == ["O1", "O2"]
+    # The page that was not re-read keeps its claims (from the pickled environment).
+    assert [r[0] for r in _rows(app, "b")] == ["O3"]
+
+
+def test_an_unchanged_page_still_warns_on_every_build(tmp_path: Path) -> None:
+    """A drifted figure fails every -W build, not only the one that re-reads its page."""
+    page = _page("A", _section("O1", _claim("O1", figure="5") + _doctest("f()", "6")))
+    app, warnings = _build(tmp_path, {"index": page})
+    assert len(_claim_warnings(warnings)) == 1
+    app, warnings = _build(tmp_path, fresh=False)
+    assert "no targets are out of date" in app._status.getvalue()
+    found = _claim_warnings(warnings)
+    assert len(found) == 1 and "claim O1: the figure's number 5 is not" in found[0], found
+    assert app.statuscode == 0  # -W is not set here; with -W, the warning fails the build
+
+
+def test_parallel_build_merges_the_claims(tmp_path: Path) -> None:
+    """sphinx-build -j 2 reads in worker processes (more than 5 pages) and merges their environments."""
+    names = [f"p{i}" for i in range(8)]
+    pages = {name: _page(name, *(_section(f"O{i}", _claim(f"O{i}", "pending")) for i in (1, 2, 3))) for name in names}
+    pages["index"] = "# Index\n\n```{toctree}\n" + "\n".join(names) + "\n```\n"
+    expected = {name: ["O1", "O2", "O3"] for name in names}
+    expected["p7"] = ["O1", "O2", "O3", "O4"]
+    src = tmp_path / "src"
+    _write(src, pages, expected)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-j", "2", "-q", str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    found = _claim_warnings(result.stderr)
+    assert len(found) == 1 and "p7.md" in found[0] and "claim O4: no {claim} directive" in found[0], found
+    for name in names:
+        html = (out / f"{name}.html").read_text(encoding="utf-8")
+        table = html[html.index("claims-table") :]
+        assert [f'href="#o{i}"' in table for i in (1, 2, 3)] == [True] * 3
+
+
+def test_sybil_ignores_claims(tmp_path: Path) -> None:
+    """The docs' pytest runner (Sybil, docs/conftest.py) sees the doctests only, not the claims."""
+    from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
+
+    from sybil import Sybil
+    from sybil.parsers.myst import DocTestDirectiveParser
+
+    page = _page("A", _section("O1", _claim("O1", figure="2", text="Two is 1 + 1.") + _doctest("1 + 1", "2")))
+    path = tmp_path / "page.md"
+    path.write_text(page, encoding="utf-8")
+    document = Sybil(parsers=[DocTestDirectiveParser(optionflags=ELLIPSIS | NORMALIZE_WHITESPACE)]).parse(path)
+    examples = list(document)
+    assert len(examples) == 1
+    examples[0].evaluate()
+
+
+def test_switcher_json_matches_the_versions_conf_py_can_build() -> None:
+    """Every build's version_match ("dev" or X.Y) has an entry; exactly one is preferred."""
+    entries = json.loads((DOCS / "_static" / "switcher.json").read_text(encoding="utf-8"))
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    release = re.search(r'^version = "([^"]+)"$', pyproject, flags=re.MULTILINE)[1]  # type: ignore[index]
+    versions = [entry["version"] for entry in entries]
+    assert "dev" in versions
+    assert ".".join(release.split(".")[:2]) in versions
+    assert sum(bool(entry.get("preferred")) for entry in entries) == 1
+    assert all(entry["url"].startswith("https://") and entry["url"].endswith("/") for entry in entries)
+
+
+# ============================================================================ the site in a browser
+
+
+def _fail_or_skip(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run; .ci/run installs chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def site_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built site: $ZONEMODEL_SITE_HTML (nox -s site builds it) or a fresh build."""
+    given = os.environ.get("ZONEMODEL_SITE_HTML")
+    if given:
+        path = Path(given).resolve()
+        assert (path / "index.html").is_file(), f"ZONEMODEL_SITE_HTML={given} holds no built site"
+        return path
+    out = tmp_path_factory.mktemp("site") / "html"
+    subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going", "-q", str(DOCS), str(out)],
+        check=True,
+        timeout=600,
+    )
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(site_html: Path) -> Iterator[str]:
+    """Serve the site with python -m http.server on 127.0.0.1; yield its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site_html)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(base, timeout=2) as response:
+                    assert response.status == 200
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("python -m http.server did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium, driven by Playwright (which cannot download a browser here)."""
+    executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+    if not executable:
+        _fail_or_skip("chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _fail_or_skip("playwright is not installed (nox -s site installs it)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Page:
+    """A browser page that records console errors, failed requests and requests leaving the machine."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        # The site must work offline; nothing may leave 127.0.0.1.
+        self.context.route(re.compile(r"^(?!" + re.escape(base) + r")[a-z]+://.*"), self._block)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} {req.failure}"))
+        self.page.on("response", self._response)
+
+    def _block(self, route: Any) -> None:
+        if route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+            return
+        self.external.append(route.request.url)
+        route.abort()
+
+    # The site has no favicon, and Chromium probes /favicon.ico once per browser
+    # (after the first page's load event): a 404 that the site never asked for.
+    @staticmethod
+    def _probe(url: str) -> bool:
+        return url.split("?")[0].endswith("/favicon.ico")
+
+    def _console(self, message: Any) -> None:
+        url = message.location.get("url", "")
+        if message.type == "error" and not self._probe(url):
+            self.errors.append(f"console error: {message.text} ({url})")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400 and not self._probe(response.url):
+            self.errors.append(f"HTTP {response.status}: {response.url}")
+
+    def goto(self, path: str) -> Any:
+        response = self.page.goto(self.base + path, wait_until="load")
+        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Page]:
+    wrapper = Page(browser, server)
+    try:
+        yield wrapper
+    finally:
+        wrapper.close()
+
+
+@pytest.mark.site
+def test_article_renders_with_every_image_loaded(page: Page) -> None:
+    tab = page.goto(ARTICLE)
+    assert tab.locator("h1").first.inner_text().startswith("Zalloc panics on the GNU Hurd")
+    images = tab.evaluate(
+        """async () => {
+            const images = Array.from(document.images);
+            for (const img of images) { img.loading = "eager"; }
+            await Promise.all(images.map((img) => img.decode().catch(() => null)));
+            return images.map((img) => ({src: img.currentSrc || img.src, width: img.naturalWidth}));
+        }"""
+    )
+    broken = [image["src"] for image in images if image["width"] <= 0]
+    assert broken == [], f"images that did not load: {broken}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOTS / "article.png"), full_page=True)
+    assert page.errors == []
+
+
+@pytest.mark.site
+def test_claims_table_has_a_row_with_a_verdict_per_observation(page: Page) -> None:
+    tab = page.goto(ARTICLE)
+    rows = tab.evaluate(
+        """() => Array.from(document.querySelectorAll("table.claims-table tbody tr")).map((tr) => {
+            const cells = Array.from(tr.querySelectorAll("td")).map((td) => td.innerText.trim());
+            const link = tr.querySelector("td a");
+            const target = link ? link.getAttribute("href") : "";
+            return {cells, target, exists: !!(target && document.getElementById(target.replace(/^#/, "")))};
+        })"""
+    )
+    ids = [row["cells"][0] if row["cells"] else "" for row in rows]
+    assert len(rows) == 21, f"expected 21 rows (one per observation), found {len(rows)}: {ids}"
+    assert ids == OBSERVATIONS
+    no_verdict = [row["cells"][0] for row in rows if len(row["cells"]) < 4 or not row["cells"][3]]
+    assert no_verdict == [], f"rows without a verdict: {no_verdict}"
+    assert [row["target"] for row in rows] == [f"#{i.lower()}" for i in OBSERVATIONS]
+    assert all(row["exists"] for row in rows), "a claims-table link points at a missing anchor"
+
+
+@pytest.mark.site
+def test_search_finds_the_article(page: Page) -> None:
+    tab = page.goto("search.html?q=ipc_task_init")
+    tab.wait_for_selector("#search-results ul.search li a", timeout=20_000)
+    hrefs = tab.eval_on_selector_all("#search-results ul.search li a", "links => links.map((a) => a.href)")
+    assert any(f"/{ARTICLE}" in href for href in hrefs), hrefs
+    assert page.errors == []
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("path", ["index.html", ARTICLE])
+def test_internal_links_resolve(page: Page, path: str) -> None:
+    tab = page.goto(path)
+    hrefs = tab.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)")
+    targets = sorted(
+        {href.split("#")[0].split("?")[0] for href in hrefs if href.startswith(page.base)} - {page.base.rstrip("/")}
+    )
+    pages = [t for t in targets if t.endswith(".html") or t.endswith("/")]
+    assert len(pages) > 5, f"{path}: suspiciously few internal links: {pages}"
+    bad = []
+    for url in pages:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if response.status != 200:
+                    bad.append(f"{url}: {response.status}")
+        except urllib.error.HTTPError as error:
+            bad.append(f"{url}: {error.code}")
+    assert bad == [], f"broken internal links on {path}: {bad}"
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("path", ["", "index.html", ARTICLE, "search.html?q=zone", "reference/parameters.html"])
+def test_no_console_errors_and_the_version_switcher_loads(page: Page, path: str) -> None:
+    with page.page.expect_response(lambda r: r.url.endswith("_static/switcher.json")) as switcher:
+        tab = page.goto(path)
+    assert switcher.value.status == 200, switcher.value.url
+    assert switcher.value.url == page.base + "_static/switcher.json"
+    entries = json.loads((DOCS / "_static" / "switcher.json").read_text(encoding="utf-8"))
+    tab.wait_for_function(
+        "n => document.querySelectorAll('.version-switcher__menu a').length >= n", arg=len(entries), timeout=10_000
+    )
+    assert page.errors == [], page.errors
+    assert page.external == [], f"the page requested resources off this machine: {page.external}"
