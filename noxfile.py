@@ -11,6 +11,7 @@ reuse the virtualenvs of an earlier run and skip the installs.
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import nox
@@ -25,7 +26,18 @@ PROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # One numba cache for every session, outside the source tree: compiled kernels
 # are shared between pytest and sphinx-build, and __pycache__ stays free of
 # *.nbi/*.nbc files.  An absolute path, since sphinx-build changes directory.
-NUMBA_ENV = {"NUMBA_CACHE_DIR": str(ROOT / ".nox" / "_numba_cache")}
+# numba keys a cached kernel on its own file only, so a kernel that inlines a
+# function from another module would survive an edit of that module: the
+# directory is keyed on a hash of every kernel module, so any edit starts afresh.
+def _kernel_sources_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "zonemodel").glob("_*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+NUMBA_ENV = {"NUMBA_CACHE_DIR": str(ROOT / ".nox" / "_numba_cache" / _kernel_sources_hash())}
 
 DOCS = "docs"
 BUILD = Path("docs", "_build")

@@ -221,6 +221,13 @@ class Proc:
     table: Table | None = None
 
 
+def _usable_ram(kernel: zonemodel.Kernel) -> int:
+    """RAM the kernel can use: all of it, unless RAM beyond its addresses is ignored."""
+    if kernel.ram_above_direct_map == "ignored":
+        return min(kernel.ram, kernel.kernel_va - kernel.kernel_map)
+    return kernel.ram
+
+
 class Machine:
     """A booted zalloc-era system: zones, kernel_map, kalloc_map, RAM and the servers' space."""
 
@@ -236,11 +243,19 @@ class Machine:
         stolen = sum(
             size
             for what, size in report.items
-            if what not in {"zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
+            if what
+            not in {
+                "zone_map",
+                "kmem_map",
+                "kalloc_map",
+                "ipc_kernel_map",
+                "device_io_map",
+                "boot stacks and driver glue",
+            }
             and not what.startswith("page directories")
         )
         self.base_pages = -(-(kernel.boot_resident + stolen) // self.page)
-        self.ram_pages = kernel.ram // self.page
+        self.ram_pages = _usable_ram(kernel) // self.page
         self.sizes = table_sizes(kernel.entry_size, self.page)
         self.server_names = 0
         self.server_table = Table()
@@ -414,7 +429,7 @@ def fork_bomb(kernel: zonemodel.Kernel, start: str, chain: bool, user: str, stat
             m.spawn(Proc(ports=ports + extra, names=names + extra, generation=generation), k.server_names_per_process)
             count += 1
     except ZonePanic as exc:
-        ending, panic_zone = "zone map", exc.zone
+        ending, panic_zone = ("kmem_map", "") if k.allocator == "slab" else ("zone map", exc.zone)
     except SpacesExhausted:
         ending = "ipc spaces"
     except OutOfKernelMap:

@@ -61,7 +61,9 @@ G_BASE_PAGES: Final = 4  # physical pages in use after boot besides zone pages
 G_KALLOC_MAP: Final = 5  # bytes
 G_MAX_CHILDREN: Final = 6
 G_CHAIN: Final = 7
-G_SIZE: Final = 8
+G_SLAB: Final = 8  # 1: slab era, where allocation failures return errors
+G_WAITS: Final = 9  # 1: slab allocations wait for a free page (2016 on) instead of failing
+G_SIZE: Final = 10
 
 # Global resources (int64, mutated).
 R_KMAP_FREE: Final = 0  # bytes of kernel_map left
@@ -85,6 +87,9 @@ KALLOC_MAP_FULL: Final = 4  # an entry table could not grow: the RPC (and the fo
 NO_MEMORY: Final = 5  # no free physical page: the forking thread waits for ever
 CHILD_LIMIT: Final = 6  # the experiment's own cap on children was reached
 NO_BOOT: Final = 7  # the kernel does not boot (see zonemodel.boot)
+KMEM_FULL: Final = 8  # slab era: kmem_map has no room; the allocation returns an error
+KMEM_NOMEM: Final = 9  # slab era: no free page for a kernel object; the allocation returns an error
+KMAP_FAIL: Final = 10  # slab era: no kernel_map for a page directory; task creation returns an error
 
 
 def init_kalloc_map(res: np.ndarray, size: int, page: int) -> None:
@@ -218,6 +223,34 @@ def _grow_table(
 
 @kernel
 def _spawn(
+    zones: np.ndarray,
+    ms: np.ndarray,
+    res: np.ndarray,
+    gp: np.ndarray,
+    its: np.ndarray,
+    q: np.ndarray,
+    generation: int,
+    rec: np.ndarray,
+) -> int:
+    """Create one process described by *q*: :func:`_spawn_objects`, with the slab era's errors.
+
+    In the zalloc era an exhausted zone map panics.  In the slab era the same
+    shortage makes ``kmem_cache_alloc`` return 0 and the caller an error, and a
+    missing free page does too unless allocations wait for memory (2016 on).
+    """
+    status = _spawn_objects(zones, ms, res, gp, its, q, generation, rec)
+    if gp[G_SLAB] and status != OK:
+        if status == ZONE_PANIC:
+            return KMEM_FULL
+        if status == PMAP_CREATE:
+            return KMAP_FAIL
+        if status == NO_MEMORY and not gp[G_WAITS]:
+            return KMEM_NOMEM
+    return status
+
+
+@kernel
+def _spawn_objects(
     zones: np.ndarray,
     ms: np.ndarray,
     res: np.ndarray,

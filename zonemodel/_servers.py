@@ -70,8 +70,9 @@ S_PEAK_THREADS: Final = 6
 S_PEAK_QUEUE: Final = 7
 S_SERVED: Final = 8
 S_QUEUED: Final = 9  # messages that found no receiver and had to wait
-S_REFUSED: Final = 10  # spawns the policy refused
-S_COLS: Final = 11
+S_REFUSED: Final = 10  # spawns the policy refused (or, in the slab era, that failed)
+S_DROPPED: Final = 11  # messages lost for want of a kernel buffer (slab era)
+S_COLS: Final = 12
 
 # Policy (int64 ``pi`` and float64 ``pf``).
 K_UNBOUNDED: Final = 0  # upstream libports 1997-2008: spawn at once, no limit
@@ -232,6 +233,9 @@ def _step(
     if kind == EV_ARRIVE:
         status, _ = P._kalloc(zones, ms, res, gp, msize[mtype])
         if status != P.OK:
+            if gp[P.G_SLAB]:  # mach_msg fails for want of a buffer: the message is lost, nothing panics
+                sv[s, S_DROPPED] += 1
+                return P.OK
             return status
         tail = sv[s, S_QTAIL]
         qa[s, tail] = arrival
@@ -267,9 +271,11 @@ def _step(
         sv[s, S_COUNTER] -= 1
         if sv[s, S_COUNTER] == 0:
             allowed, delay = _policy(sv, s, pi, pf, ms, zone_map, thread_bytes)
-            if allowed:
-                if _spawn_thread(zones, ms) != P.OK:
+            if allowed and _spawn_thread(zones, ms) != P.OK:
+                if not gp[P.G_SLAB]:
                     return P.ZONE_PANIC
+                allowed = False  # thread_create returns an error: no new thread, nothing panics
+            if allowed:
                 sv[s, S_THREADS] += 1
                 sv[s, S_COUNTER] += 1
                 if sv[s, S_THREADS] > sv[s, S_PEAK_THREADS]:

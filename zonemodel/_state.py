@@ -9,8 +9,8 @@ import numpy as np
 
 from zonemodel import _forkbomb, _zalloc
 from zonemodel import _process as P
-from zonemodel.boot import BootReport, boot
-from zonemodel.errors import ConfigurationError, ParameterError
+from zonemodel.boot import BootReport, boot, usable_ram
+from zonemodel.errors import ParameterError
 from zonemodel.ipc_tables import table_sizes
 from zonemodel.presets import Kernel
 from zonemodel.zones import ZONE_NAMES, zone_table
@@ -27,6 +27,9 @@ _STATUS: Final = {
     P.NO_MEMORY: ("hang", "physical memory"),
     P.CHILD_LIMIT: ("child limit", ""),
     P.NO_BOOT: ("no boot", "kernel_map"),
+    P.KMEM_FULL: ("fork failure", "kmem_map"),
+    P.KMEM_NOMEM: ("fork failure", "physical memory"),
+    P.KMAP_FAIL: ("fork failure", "kernel_map"),
 }
 
 
@@ -41,6 +44,12 @@ def describe(status: int, panic_zone: int) -> tuple[str, str, str]:
         message = "panic: pmap_create"
     elif status == P.KALLOC_MAP_FULL:
         message = "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]"
+    elif status == P.KMEM_FULL:
+        message = "[no panic: fork() fails, kmem_cache_alloc finds no room in kmem_map (KERN_RESOURCE_SHORTAGE)]"
+    elif status == P.KMEM_NOMEM:
+        message = "[no panic: fork() fails, no free page for a kernel object (KERN_RESOURCE_SHORTAGE)]"
+    elif status == P.KMAP_FAIL:
+        message = "[no panic: fork() fails, no kernel_map for a page directory (KERN_RESOURCE_SHORTAGE)]"
     elif status == P.NO_BOOT:
         message = "[the kernel does not boot: see zonemodel.boot()]"
     elif status == P.NO_MEMORY:
@@ -51,14 +60,9 @@ def describe(status: int, panic_zone: int) -> tuple[str, str, str]:
 
 
 def check_kernel(kernel: object) -> Kernel:
-    """Refuse anything but a zalloc-era Kernel."""
+    """Refuse anything but a Kernel."""
     if not isinstance(kernel, Kernel):
         raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
-    if kernel.allocator != "zalloc":
-        raise ConfigurationError(
-            f'"kernel": {kernel!r} uses the {kernel.allocator} allocator; process experiments on it '
-            "are not modelled yet (slab era: issue 5); use a zalloc-era preset (2005, 2007, 2009)"
-        )
     return kernel
 
 
@@ -125,7 +129,9 @@ class State:
         gp[P.G_PAGE] = page
         gp[P.G_COMPAT] = int(kernel.mach_ipc_compat)
         gp[P.G_ENTRY] = kernel.entry_size
-        gp[P.G_RAM_PAGES] = kernel.ram // page
+        gp[P.G_RAM_PAGES] = usable_ram(kernel) // page
+        gp[P.G_SLAB] = int(kernel.allocator == "slab")
+        gp[P.G_WAITS] = int(kernel.kmem_waits_for_memory)
         gp[P.G_BASE_PAGES] = -(-(kernel.boot_resident + stolen) // page)
         gp[P.G_KALLOC_MAP] = kernel.kalloc_map
         gp[P.G_MAX_CHILDREN] = MAX_CHILDREN

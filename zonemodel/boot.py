@@ -66,9 +66,16 @@ def _round_page(n: int, page: int) -> int:
     return -(-n // page) * page
 
 
+def usable_ram(kernel: Kernel) -> int:
+    """RAM the kernel uses: all of it, or (when the rest is ignored) what fits under its addresses."""
+    if kernel.ram_above_direct_map == "ignored":
+        return min(kernel.ram, kernel.kernel_va - kernel.kernel_map)
+    return kernel.ram
+
+
 def _stolen(kernel: Kernel) -> list[tuple[str, int]]:
     page = kernel.page_size
-    pages = kernel.ram // page
+    pages = usable_ram(kernel) // page
     buckets = 1
     while buckets < pages:
         buckets <<= 1
@@ -89,7 +96,7 @@ def _submaps(kernel: Kernel) -> list[tuple[str, int, str]]:
     else:
         first = ("kmem_map", kernel.zone_map, "kmem_init")
     maps = [first]
-    if kernel.kalloc_map:
+    if kernel.kalloc_map and kernel.allocator == "zalloc":  # the slab era's big kalloc caches live in kmem_map
         maps.append(("kalloc_map", kernel.kalloc_map, "kalloc_init"))
     maps += [
         ("ipc_kernel_map", kernel.ipc_kernel_map, "ipc_init"),
@@ -115,7 +122,7 @@ def boot(kernel: Kernel) -> BootReport:
     if not isinstance(kernel, Kernel):
         raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
     size = kernel.kernel_map
-    if kernel.ram + size > kernel.kernel_va:
+    if kernel.ram + size > kernel.kernel_va and kernel.ram_above_direct_map == "no boot":
         return BootReport(
             booted=False,
             message="",

@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CurvePoint",
     "StormTrace",
+    "era_curve",
     "interval_curve",
+    "plot_era_curve",
     "plot_interval_curve",
     "plot_ram_curve",
     "plot_storms",
@@ -39,6 +41,7 @@ LIMIT_MARKERS: Final = {
     "kernel_map": "^",
     "kalloc_map": "D",
     "physical memory": "v",
+    "kmem_map": "P",
     "child limit": "x",
 }
 """Marker of each binding limit in the figures."""
@@ -298,3 +301,39 @@ def plot_interval_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
     ax.legend(fontsize="small")
     ax.set_title("Fork bomb on GNU Mach 2005 (12 MiB zone map): count against fork rate")
     return ax
+
+
+def era_curve(
+    *,
+    years: tuple[int, ...] = (2005, 2007, 2009, 2013),
+    rams: tuple[int, ...] = (128 * MiB, 256 * MiB, 384 * MiB, 512 * MiB, 768 * MiB, 1024 * MiB),
+    runs: int = 11,
+    seed: int = SEED,
+) -> tuple[CurvePoint, ...]:
+    """The console fork bomb's count on each preset against RAM (``start`` holds the year).
+
+    RAM sizes a preset cannot boot with give a count of 0 and the limit ``"no boot"``.
+
+    Examples
+    --------
+    >>> [(p.start, p.limit) for p in era_curve(years=(2005, 2013), rams=(256 * MiB,), runs=3)]
+    [('2005', 'ipc spaces'), ('2013', 'physical memory')]
+    """
+    points = []
+    for year in years:
+        for ram in rams:
+            kernel = gnumach(year, ram=ram)
+            result = fork_bomb(kernel, runs=runs, seed=seed)
+            assert isinstance(result, ForkBombRuns)
+            limit = "no boot" if result.outcomes[0][0] == "no boot" else result.limits[0][0]
+            points.append(CurvePoint(ram, str(year), result.median, result.min, result.max, limit))
+    return tuple(points)
+
+
+def plot_era_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot :func:`era_curve`: one line per preset, markers by binding limit."""
+    points = tuple(p for p in era_curve(**kwargs) if p.limit != "no boot")
+    result: Axes = _plot(points, ax, "physical memory (MiB)")
+    result.set_title("Console fork bomb on each preset: count against RAM")
+    result.set_yscale("log")
+    return result

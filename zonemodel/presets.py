@@ -98,6 +98,10 @@ class Kernel:
     """SET_MAX: maximum of the ipc port sets zone (exhaustible), in elements."""
     ipc_spaces_exhaustible: bool
     """Whether the ipc spaces zone may refuse an allocation (until 2011-08-22), which panics ipc_task_init."""
+    ram_above_direct_map: str
+    """``"no boot"`` (RAM plus kernel_map must fit under the kernel's addresses) or ``"ignored"`` (truncated)."""
+    kmem_waits_for_memory: bool
+    """Slab era: True if a kernel allocation waits for a free page (2016 on) instead of failing (2011-2016)."""
     mach_ipc_compat: bool
     """MACH_IPC_COMPAT: every task gets an extra compat notify port (on until 2006-12)."""
 
@@ -269,6 +273,8 @@ _SPECS: Final[dict[str, _Spec]] = {
     "ite_max": _Spec("int", 1, 1 << 26),
     "set_max": _Spec("int", 1, 1 << 24),
     "ipc_spaces_exhaustible": _Spec("bool"),
+    "ram_above_direct_map": _Spec("choice", choices=("no boot", "ignored")),
+    "kmem_waits_for_memory": _Spec("bool"),
     "mach_ipc_compat": _Spec("bool"),
     "kernel_boot_spaces": _Spec("int", 0, 64),
     "kernel_threads": _Spec("int", 0, 10000),
@@ -380,6 +386,19 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
     "ite_max": (65536, Source("kern/mach_param.h (ITE_MAX)", _GM13)),
     "set_max": (2248, Source("kern/mach_param.h (SET_MAX)", _GM13)),
     "ipc_spaces_exhaustible": (True, Source("ipc/ipc_init.c:80 (ZONE_EXHAUSTIBLE)", _GM13)),
+    "ram_above_direct_map": (
+        "no boot",
+        Estimate(
+            "GNU Mach 1.3 has no cap on RAM; RAM and kernel_map must fit under VM_MAX_KERNEL_ADDRESS "
+            "(what the console shows otherwise is not modelled)"
+        ),
+    ),
+    "kmem_waits_for_memory": (
+        False,
+        Source(
+            "kern/slab.c: kmem_cache_alloc returns 0 on failure; waits only from commit 724326b4 (2016-02-22)", _GM13S
+        ),
+    ),
     "mach_ipc_compat": (True, Source("ipc/ipc_space.c:156-181 (MACH_IPC_COMPAT=1)", _GM13)),
     "task_size": (132, _sizeof("kern/task.h")),
     "thread_size": (336, _sizeof("kern/thread.h")),
@@ -489,11 +508,40 @@ _CHANGES: Final[dict[int, dict[str, tuple[Any, Provenance]]]] = {
     2013: {
         "year": (2013, Source("slab allocator, commit 7bc54a62 (2011-12-17)", _GM13S)),
         "allocator": ("slab", Source("kern/slab.c, commit 7bc54a62 'Import the slab allocator'", _GM13S)),
-        "kernel_map_ram_fraction": (
-            1.0,
-            Source("i386/intel/pmap.c (40 MiB + phys), commit 592b5749 (2008-12-29)", _GM09),
+        "kernel_map_base": (
+            192 * _MiB,
+            Source("i386/i386/vm_param.h VM_KERNEL_MAP_SIZE, commit 3d4e83e3 (2011-08-28)", _GM13S),
         ),
-        "zone_map": (64 * _MiB, Source("kern/slab.c KMEM_MAP_SIZE (kmem_map replaces the zone map)", _GM13S)),
+        "kernel_map_ram_fraction": (
+            0.0,
+            Source("fixed VM_KERNEL_MAP_SIZE; RAM above 1 GiB - 192 MiB is not used, commit 3d4e83e3", _GM13S),
+        ),
+        "ram_above_direct_map": (
+            "ignored",
+            Source("i386/i386at/model_dep.c: memory beyond the direct map is truncated, commit 3d4e83e3", _GM13S),
+        ),
+        "zone_map": (
+            128 * _MiB,
+            Source(
+                "kern/slab.c KMEM_MAP_SIZE: kmem_map, with kalloc_map merged in, commit 2d2da4aa (2012-07-07)", _GM13S
+            ),
+        ),
+        "kalloc_map": (
+            128 * _MiB,
+            Source(
+                "kern/slab.c: big kalloc caches live in kmem_map too; modelled as a range of its own",
+                _GM13S,
+                note="kalloc_map was merged into kmem_map in 2d2da4aa; the model keeps IPC tables apart",
+            ),
+        ),
+        "ipc_kernel_map": (
+            8 * _MiB,
+            Source("ipc/ipc_init.c ipc_kernel_map_size, commit 38154426 (2011-04-24)", _GM13S),
+        ),
+        "device_io_map": (
+            16 * _MiB,
+            Source("device/ds_routines.c DEVICE_IO_MAP_SIZE, commit 07dc2f7b (2011-04-22)", _GM13S),
+        ),
         "ipc_spaces_exhaustible": (
             False,
             Source("ipc/ipc_init.c, commit c48d0e45 (2011-08-22) 'Make ipc_space_zone not exhaustible'", _GM13S),

@@ -121,8 +121,12 @@ def zone_specs(kernel: Kernel) -> tuple[ZoneSpec, ...]:
     k = kernel
     page = k.page_size
 
+    slab = k.allocator == "slab"
+
     def spec(name: str, size: int, max_elems: int, flags: int = 0, alloc: int = 0) -> ZoneSpec:
         elem = _round_page(size, 4)  # zinit rounds the element size to the free-list pointer
+        if slab:  # kmem caches have no maxima (commit 88382234 removed them) and nothing is collectable
+            return ZoneSpec(name, elem, 1 << 62, page, 0)
         return ZoneSpec(name, elem, _round_page(max_elems * elem, page), alloc or page, flags)
 
     exhaust_spaces = EXHAUSTIBLE if k.ipc_spaces_exhaustible else 0

@@ -1,0 +1,5 @@
+"""Figure: the console fork bomb's count on each preset against RAM."""
+
+from zonemodel.figures import plot_era_curve
+
+plot_era_curve()
