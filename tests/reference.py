@@ -460,7 +460,7 @@ ARRIVE, DONE, READY = 0, 1, 2
 
 @dataclass
 class Pool:
-    """One server's thread pool and its port-set queue."""
+    """One server's thread pool and its port-set queue (``epoch``: lives so far, for the OOM killer)."""
 
     threads: int = 0
     counter: int = 0  # libports' count of threads not busy
@@ -472,6 +472,8 @@ class Pool:
     served: int = 0
     queued: int = 0
     refused: int = 0
+    dropped: int = 0
+    epoch: int = 0
 
     def __post_init__(self) -> None:
         self.queue = []
@@ -480,8 +482,18 @@ class Pool:
 class Servers:
     """The six libports servers sharing one CPU, charging their memory to a Machine's zones."""
 
-    def __init__(self, machine: Machine, policy: object, rng: Xoshiro, record_latency: bool = True) -> None:
+    def __init__(
+        self, machine: Machine, policy: object, rng: Xoshiro, record_latency: bool = True, limits: object = None
+    ) -> None:
         import heapq
+
+        from zonemodel.limits import Limits
+
+        self.limits = limits if limits is not None else Limits()
+        self.charge_a = 0
+        self.opened = 0  # null protids of the storm (for the OOM killer)
+        self.null_done = 0
+        self.refused_threads = self.refused_quota = self.oom_kills = 0
 
         self.heapq = heapq
         self.m = machine
@@ -548,13 +560,65 @@ class Servers:
             return True, 0.0
         return True, p.backoff * n / p.free_threads  # type: ignore[attr-defined]
 
+    def short(self) -> bool:
+        """The OOM killer's test (see zonemodel._remedies._short)."""
+        m, k = self.m, self.k
+        zmap = m.zmap
+        margin = round(self.limits.oom_margin * 1_000_000)  # type: ignore[attr-defined]
+        total = zmap.usable_pages * zmap.page
+        free = (zmap.usable_pages - zmap.used_pages) * zmap.page + zmap.end - zmap.next
+        free += sum(z.free * z.elem_size for z in zmap.zones)
+        if free * 1_000_000 < margin * total:
+            return True
+        spaces = zmap.zones[ZONE_NAMES.index("ipc spaces")]
+        if spaces.flags & EXHAUSTIBLE:
+            cap = spaces.max_size // spaces.elem_size
+            left = (spaces.max_size - spaces.cur_size) // spaces.elem_size + spaces.free
+            if left * 1_000_000 < margin * cap or left < 2:
+                return True
+        if m.kmap_free < 16 * m.page:
+            return True
+        kalloc_pages = (k.kalloc_map - m.kalloc_free) // m.page
+        used = m.base_pages + zmap.used_pages + kalloc_pages + m.proc_pages
+        return (m.ram_pages - used) * 1_000_000 < margin * m.ram_pages
+
+    def kill_null(self, t: float) -> None:
+        null = self.pools[5]
+        assert null.queue is not None
+        n = null.threads
+        self.m.free("threads", n)
+        self.m.free("i386 pcb state", n)
+        self.m.free("ipc ports", 2 * n)
+        for _, m in null.queue:
+            self.m.kfree(self.msg_size[m], -1)
+        left = self.opened - self.null_done
+        self.m.free("ipc ports", left)
+        for _ in range(left):
+            self.push(t, ARRIVE, 4, NOTIFY + 2 * self.pools[4].epoch, t)
+        null.threads = null.counter = null.receivers = null.busy = 0
+        null.queue = []
+        null.epoch += 1
+        self.opened = self.null_done = 0
+        self.oom_kills += 1
+
     def step(self) -> None:
-        t, _, kind, s, mtype, arrival = self.heapq.heappop(self.events)
+        t, _, kind, s, tagged, arrival = self.heapq.heappop(self.events)
         self.now = t
         pool = self.pools[s]
         assert pool.queue is not None
+        mtype = tagged % 2
+        if tagged // 2 != pool.epoch:
+            return
+        tag = 2 * pool.epoch
+        slab = self.k.allocator == "slab"
         if kind == ARRIVE:
-            self.m.kalloc(self.msg_size[mtype])
+            try:
+                self.m.kalloc(self.msg_size[mtype])
+            except (ZonePanic, KallocMapFull):
+                if not slab:
+                    raise
+                pool.dropped += 1
+                return
             pool.queue.append((arrival, mtype))
             if pool.receivers == 0:
                 pool.queued += 1
@@ -568,7 +632,8 @@ class Servers:
             if mtype == NOTIFY:
                 self.m.free("ipc ports")
                 if s == 5:
-                    self.push(t, ARRIVE, 4, NOTIFY, t)
+                    self.null_done += 1
+                    self.push(t, ARRIVE, 4, NOTIFY + 2 * self.pools[4].epoch, t)
         else:
             pool.receivers += 1
         while pool.receivers > 0 and pool.queue:
@@ -579,18 +644,38 @@ class Servers:
             pool.counter -= 1
             if pool.counter == 0:
                 allowed, delay = self.decide(pool)
+                lim = self.limits
+                if allowed and lim.threads_per_task and pool.threads >= lim.threads_per_task:  # type: ignore[attr-defined]
+                    self.refused_threads += 1
+                    allowed = False
+                if allowed and lim.kmem_quota and self.charge_a + self.thread_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
+                    self.refused_quota += 1
+                    allowed = False
+                if allowed and lim.oom_killer and self.short() and self.pools[5].threads > 0:  # type: ignore[attr-defined]
+                    self.kill_null(t)
+                    if s == 5:
+                        return
+                    allowed = False
                 if allowed:
-                    self.spawn_thread()
+                    try:
+                        self.spawn_thread()
+                    except ZonePanic:
+                        if not slab:
+                            raise
+                        allowed = False
+                if allowed:
+                    if lim.kmem_quota:  # type: ignore[attr-defined]
+                        self.charge_a += self.thread_bytes
                     pool.threads += 1
                     pool.counter += 1
                     pool.peak_threads = max(pool.peak_threads, pool.threads)
-                    self.push(t + delay, READY, s, 0, t)
+                    self.push(t + delay, READY, s, tag, t)
                 else:
                     pool.refused += 1
             start = max(t, self.cpu)
             finish = start + self.exp(self.service[s][m])
             self.cpu = finish
-            self.push(finish, DONE, s, m, arrived)
+            self.push(finish, DONE, s, m + tag, arrived)
         pool.peak_queue = max(pool.peak_queue, len(pool.queue))
 
 
@@ -605,17 +690,31 @@ def _ending(exc: Exception) -> tuple[str, str]:
     }[type(exc)], ""
 
 
-def close_burst(kernel: zonemodel.Kernel, processes: int, ports_each: int, close: str, policy: object, state: object):
-    """Reference for one run of zonemodel.close_burst."""
+def close_burst(
+    kernel: zonemodel.Kernel,
+    processes: int,
+    ports_each: int,
+    close: str,
+    policy: object,
+    state: object,
+    limits: object = None,
+    other: int = 0,
+) -> dict[str, object]:
+    """Reference for one run of zonemodel.close_burst (with remedies and the other user)."""
+    from zonemodel.limits import Limits
+
     k = kernel
+    lim = limits if limits is not None else Limits()
     m = Machine(k)
     m.boot_tasks(k.system_tasks, kernel_part=True)
     rng = Xoshiro(state)
-    srv = Servers(m, policy, rng)
+    srv = Servers(m, policy, rng, limits=lim)
     null, ext2fs = Table(), Table()
     clients: list[Table] = []
     names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
     opened, ending, zone = 0, "", ""
+    refused_ports = other_opened = 0
+    port_bytes = k.port_size
     try:
         for table, key in ((null, "null"), (ext2fs, "ext2fs")):
             table.address = m.kalloc(m.sizes[0] * k.entry_size)
@@ -630,6 +729,12 @@ def close_burst(kernel: zonemodel.Kernel, processes: int, ports_each: int, close
             client_names.append(task.names)
         for _ in range(ports_each):
             for c in range(processes):
+                if lim.ports_per_task and client_names[c] + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
+                    refused_ports += 1
+                    continue
+                if lim.kmem_quota and srv.charge_a + 2 * port_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
+                    srv.refused_quota += 1
+                    continue
                 m.alloc("ipc ports", 2)
                 names["ext2fs"] += 1
                 m.grow_table(ext2fs, names["ext2fs"])
@@ -637,7 +742,10 @@ def close_burst(kernel: zonemodel.Kernel, processes: int, ports_each: int, close
                 m.grow_table(null, names["null"])
                 client_names[c] += 1
                 m.grow_table(clients[c], client_names[c])
+                if lim.kmem_quota:  # type: ignore[attr-defined]
+                    srv.charge_a += 2 * port_bytes
                 opened += 1
+        srv.opened = opened
         interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
         t = 0.0
         for _ in range(opened):
@@ -645,6 +753,31 @@ def close_burst(kernel: zonemodel.Kernel, processes: int, ports_each: int, close
             srv.push(t, ARRIVE, 5, NOTIFY, t)
         while srv.events:
             srv.step()
+        if other:
+            if srv.pools[5].threads == 0:  # killed: a new null on this lookup
+                null = Table(0, m.kalloc(m.sizes[0] * k.entry_size))
+                m.grow_table(null, k.null_names)
+                srv.spawn_thread()
+            task = m.system_task()
+            m.spawn(task, k.server_names_per_process)
+            assert task.table is not None
+            mine, my_names = task.table, task.names
+            names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
+            charge_b = 0
+            for _ in range(other):
+                if lim.ports_per_task and my_names + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
+                    break
+                if lim.kmem_quota and charge_b + 2 * port_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
+                    break
+                m.alloc("ipc ports", 2)
+                names["ext2fs"] += 1
+                m.grow_table(ext2fs, names["ext2fs"])
+                names["null"] += 2
+                m.grow_table(null, names["null"])
+                my_names += 1
+                m.grow_table(mine, my_names)
+                charge_b += 2 * port_bytes
+                other_opened += 1
     except (ZonePanic, SpacesExhausted, OutOfKernelMap, KallocMapFull, NoMemory) as exc:
         ending, zone = _ending(exc)
     return {
@@ -655,6 +788,8 @@ def close_burst(kernel: zonemodel.Kernel, processes: int, ports_each: int, close
         "peak_backlog": [p.peak_queue for p in srv.pools],
         "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
         "latencies": srv.latencies,
+        "remedies": (refused_ports, srv.refused_quota, srv.refused_threads, srv.oom_kills),
+        "other_opened": other_opened,
     }
 
 
@@ -761,5 +896,137 @@ def timed_fork_bomb(
         "zone": zone,
         "hit_by": who,
         "threads": [p.peak_threads for p in srv.pools],
+        "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
+    }
+
+
+def limited_fork_bomb(
+    kernel: zonemodel.Kernel, start: str, chain: bool, user: str, limits: object, other: int, state: object
+) -> dict[str, object]:
+    """Reference for zonemodel.fork_bomb(limits=..., other=...)."""
+    k = kernel
+    lim = limits
+    m = Machine(k)
+    rng = Xoshiro(state)
+    srv = Servers(m, None, rng, limits=lim)  # only its OOM test is used
+    ports = {"console": k.ports_console, "ssh": k.ports_ssh, "screen": k.ports_screen}[start]
+    names = k.process_names + ports + (k.root_extra_names if user == "root" else 0)
+    session = {"console": 0, "ssh": k.session_tasks_ssh, "screen": k.session_tasks_screen}[start]
+    entry, page = k.entry_size, k.page_size
+    e = {z.name: z.elem_size for z in m.zmap.zones}
+    slab = k.allocator == "slab"
+
+    def charge(proc_ports: int, proc_names: int, generation: int, threads: int) -> int:
+        extra = k.chain_ports * (generation - 1)
+        index = 0
+        while m.sizes[index] <= proc_names + extra and index + 1 < len(m.sizes):
+            index += 1
+        n_ports = 1 + int(k.mach_ipc_compat) + threads + proc_ports + extra
+        return (
+            e["tasks"] + e["maps"] + e["pmap"] + page + e["ipc spaces"]
+            + k.process_map_entries * e["non-kernel map entries"] + n_ports * e["ipc ports"]
+            + threads * (e["threads"] + e["i386 pcb state"]) + m.sizes[index] * entry
+            + k.process_shadow_objects * e["objects"] + k.process_pv_entries * e["pv_list"]
+        )  # fmt: skip
+
+    def fork(proc: Proc) -> str:
+        """'ok', 'error' (a slab-era refusal) or raise for a dead kernel."""
+        try:
+            m.spawn(proc, k.server_names_per_process)
+        except (ZonePanic, OutOfKernelMap) as exc:
+            if slab:
+                return "error"
+            raise exc
+        except NoMemory:
+            if slab and not k.kmem_waits_for_memory:
+                return "error"
+            raise
+        except KallocMapFull:
+            return "error"
+        return "ok"
+
+    a_procs: list[Proc] = []
+    a_charge = b_count = b_charge = 0
+    acts = [0] * 8
+    background: list[Proc] = []
+    ending, who, saturated = "child limit", "child", False
+    base_charge = charge(k.process_ports, k.process_names + k.process_ports, 1, k.process_threads)
+    try:
+        m.boot_tasks(k.system_tasks, kernel_part=True)
+        m.boot_tasks(session, kernel_part=False)
+        for _ in range(200_000):
+            who = "background"
+            if rng.uniform() < k.background_rate:
+                task = m.system_task()
+                if fork(task) == "ok":
+                    background.append(task)
+            for task in list(background):
+                if rng.uniform() < k.background_exit:
+                    m.exit(task, k.server_names_per_process)
+                    background.remove(task)
+            who = "child"
+            generation = len(a_procs) + 1 if chain else 1
+            cost = charge(ports, names, generation, k.process_threads)
+            blocked = False
+            if lim.nproc and len(a_procs) >= lim.nproc:  # type: ignore[attr-defined]
+                acts[0] += 1
+                blocked = True
+            elif lim.kmem_quota and a_charge + cost > lim.kmem_quota:  # type: ignore[attr-defined]
+                acts[1] += 1
+                blocked = True
+            elif lim.oom_killer and a_procs and srv.short():  # type: ignore[attr-defined]
+                victim = a_procs.pop()
+                m.exit(victim, k.server_names_per_process)
+                a_charge -= charge(ports, names, victim.generation, k.process_threads)
+                acts[2] += 1
+                blocked = True
+            else:
+                extra = k.chain_ports * (generation - 1)
+                proc = Proc(ports=ports + extra, names=names + extra, generation=generation)
+                if fork(proc) == "ok":
+                    a_procs.append(proc)
+                    a_charge += cost
+                else:
+                    acts[3] += 1
+                    blocked = True
+            if not other:
+                if blocked:
+                    ending = "limited"
+                    break
+                continue
+            saturated = saturated or blocked
+            if not saturated:
+                continue
+            if lim.nproc and b_count >= lim.nproc:  # type: ignore[attr-defined]
+                acts[4] += 1
+                ending = "other failed"
+                break
+            if lim.kmem_quota and b_charge + base_charge > lim.kmem_quota:  # type: ignore[attr-defined]
+                acts[5] += 1
+                ending = "other failed"
+                break
+            if lim.oom_killer and a_procs and srv.short():  # type: ignore[attr-defined]
+                victim = a_procs.pop()
+                m.exit(victim, k.server_names_per_process)
+                a_charge -= charge(ports, names, victim.generation, k.process_threads)
+                acts[2] += 1
+            who = "other user"
+            if fork(m.system_task()) != "ok":
+                acts[7] += 1
+                ending = "other failed"
+                break
+            b_count += 1
+            b_charge += base_charge
+            if b_count == other:
+                ending = "other done"
+                break
+    except (ZonePanic, SpacesExhausted, OutOfKernelMap, KallocMapFull, NoMemory) as exc:
+        ending = _ending(exc)[0]
+    return {
+        "processes": len(a_procs),
+        "ending": ending,
+        "hit_by": who,
+        "other": b_count,
+        "acts": acts,
         "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
     }

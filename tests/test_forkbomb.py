@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import zonemodel
 from tests import reference
-from zonemodel.errors import ConfigurationError, ParameterError
+from zonemodel.errors import ParameterError
 from zonemodel.seeds import replicate_states
 
 MiB = 2**20
@@ -129,8 +129,3 @@ def test_zone_bytes_fit_in_what_the_zone_map_gave(pages: int, seed: int) -> None
 def test_bad_arguments(kwargs: dict[str, object], error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         zonemodel.fork_bomb(zonemodel.gnumach(2005), **kwargs)  # type: ignore[arg-type]
-
-
-def test_slab_kernels_are_refused_for_now() -> None:
-    with pytest.raises(ConfigurationError, match="slab allocator"):
-        zonemodel.fork_bomb(zonemodel.gnumach(2013))

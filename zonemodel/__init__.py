@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from zonemodel import errors, policies
 from zonemodel.boot import BootReport, boot, max_bootable_zone_map
 from zonemodel.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
+from zonemodel.limits import Limits
 from zonemodel.presets import YEARS, Kernel, gnumach, provenance_table
 from zonemodel.results import ZoneUsage
 from zonemodel.servers import CloseBurstResult, CloseBurstRuns, OpenPortsResult, close_burst, open_ports
@@ -31,6 +32,7 @@ __all__ = [
     "ForkBombResult",
     "ForkBombRuns",
     "Kernel",
+    "Limits",
     "OpenPortsResult",
     "System",
     "SystemDown",

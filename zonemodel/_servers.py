@@ -36,7 +36,9 @@ from numba import prange
 from zonemodel import _process as P
 from zonemodel import _zalloc
 from zonemodel._jit import kernel
+from zonemodel._remedies import _fatal, _short
 from zonemodel._rng import _uniform
+from zonemodel.limits import L_OOM, L_PORTS, L_QUOTA, L_THREADS
 from zonemodel.zones import Z_PCB, Z_PORTS, Z_THREADS
 
 # Servers.
@@ -72,7 +74,20 @@ S_SERVED: Final = 8
 S_QUEUED: Final = 9  # messages that found no receiver and had to wait
 S_REFUSED: Final = 10  # spawns the policy refused (or, in the slab era, that failed)
 S_DROPPED: Final = 11  # messages lost for want of a kernel buffer (slab era)
-S_COLS: Final = 12
+S_EPOCH: Final = 12  # bumped when the OOM killer kills the server; older events are void
+S_COLS: Final = 13
+
+# Remedy state (int64 ``rm``).
+RM_CHARGE_A: Final = 0  # kernel memory charged to the storm's user
+RM_CHARGE_B: Final = 1  # ... and to the other user
+RM_OPENED: Final = 2  # ports the storm opened (null protids)
+RM_NULL_DONE: Final = 3  # notifications null has served in its current life
+RM_REFUSED_PORTS: Final = 4  # opens refused by ports_per_task
+RM_REFUSED_QUOTA: Final = 5  # opens and spawns refused by kmem_quota
+RM_REFUSED_THREADS: Final = 6  # spawns refused by threads_per_task
+RM_OOM_KILLS: Final = 7  # times the OOM killer killed null
+RM_B_OPENED: Final = 8  # opens of the other user that succeeded
+RM_SIZE: Final = 9
 
 # Policy (int64 ``pi`` and float64 ``pf``).
 K_UNBOUNDED: Final = 0  # upstream libports 1997-2008: spawn at once, no limit
@@ -218,17 +233,59 @@ def _exp(state: np.ndarray, mean: float) -> float:
 
 
 @kernel
+def _kill_null(
+    zones: np.ndarray, res: np.ndarray, gp: np.ndarray, sv: np.ndarray, qm: np.ndarray,
+    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
+    en: np.ndarray, msize: np.ndarray, rm: np.ndarray, t: float,
+) -> None:  # fmt: skip
+    """The OOM killer kills null: its threads, queued messages and ports go, and ext2fs hears of each port.
+
+    null's remaining protids die with it (their clients keep dead names, so later
+    closes send nothing), and each of null's send rights to an ext2fs protid is
+    released, which sends ext2fs a no-senders notification.
+    """
+    n = sv[NULL, S_THREADS]
+    _zalloc._zfree_n(zones, Z_THREADS, n)
+    _zalloc._zfree_n(zones, Z_PCB, n)
+    _zalloc._zfree_n(zones, Z_PORTS, 2 * n)
+    for i in range(sv[NULL, S_QHEAD], sv[NULL, S_QTAIL]):
+        P._kfree(zones, res, gp, msize[qm[NULL, i]], -1)
+    left = rm[RM_OPENED] - rm[RM_NULL_DONE]
+    _zalloc._zfree_n(zones, Z_PORTS, left)
+    for _ in range(left):
+        _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
+    sv[NULL, S_THREADS] = 0
+    sv[NULL, S_COUNTER] = 0
+    sv[NULL, S_RECEIVERS] = 0
+    sv[NULL, S_BUSY] = 0
+    sv[NULL, S_QHEAD] = sv[NULL, S_QTAIL]
+    sv[NULL, S_EPOCH] += 1
+    rm[RM_OPENED] = 0
+    rm[RM_NULL_DONE] = 0
+    rm[RM_OOM_KILLS] += 1
+
+
+@kernel
 def _step(
     zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
     sv: np.ndarray, qa: np.ndarray, qm: np.ndarray,
     ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
     en: np.ndarray, ef: np.ndarray, lat: np.ndarray,
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
-    zone_map: int, thread_bytes: int,
+    zone_map: int, thread_bytes: int, lim: np.ndarray, rm: np.ndarray,
 ) -> int:  # fmt: skip
-    """Process the earliest event; return a _process status code."""
-    t, kind, s, mtype, arrival = _pop(ht, hq, hk, hs, hm, ha, en)
+    """Process the earliest event; return a _process status code.
+
+    An event carries the epoch of its server (``hm = kind of message + 2 * epoch``);
+    events of a server the OOM killer has killed since are void.
+    """
+    t, kind, s, tagged, arrival = _pop(ht, hq, hk, hs, hm, ha, en)
     ef[F_NOW] = t
+    mtype = tagged % 2
+    epoch = sv[s, S_EPOCH]
+    if tagged // 2 != epoch:
+        return P.OK  # a thread, port or message of a killed instance: gone with it
+    tag = 2 * epoch
     receive = False
     if kind == EV_ARRIVE:
         status, _ = P._kalloc(zones, ms, res, gp, msize[mtype])
@@ -255,7 +312,8 @@ def _step(
         if mtype == M_NOTIFY:
             _zalloc._zfree(zones, Z_PORTS)  # the dead port is destroyed with its receive right
             if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
-                _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY, t)
+                rm[RM_NULL_DONE] += 1
+                _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
         receive = True
     else:  # EV_READY
         sv[s, S_RECEIVERS] += 1
@@ -271,22 +329,35 @@ def _step(
         sv[s, S_COUNTER] -= 1
         if sv[s, S_COUNTER] == 0:
             allowed, delay = _policy(sv, s, pi, pf, ms, zone_map, thread_bytes)
+            if allowed and lim[L_THREADS] > 0 and sv[s, S_THREADS] >= lim[L_THREADS]:
+                rm[RM_REFUSED_THREADS] += 1
+                allowed = False
+            if allowed and lim[L_QUOTA] > 0 and rm[RM_CHARGE_A] + thread_bytes > lim[L_QUOTA]:
+                rm[RM_REFUSED_QUOTA] += 1
+                allowed = False
+            if allowed and lim[L_OOM] and _short(zones, ms, res, gp, lim) and sv[NULL, S_THREADS] > 0:
+                _kill_null(zones, res, gp, sv, qm, ht, hq, hk, hs, hm, ha, en, msize, rm, t)
+                if s == NULL:
+                    return P.OK  # this very thread died with null
+                allowed = False
             if allowed and _spawn_thread(zones, ms) != P.OK:
                 if not gp[P.G_SLAB]:
                     return P.ZONE_PANIC
                 allowed = False  # thread_create returns an error: no new thread, nothing panics
             if allowed:
+                if lim[L_QUOTA] > 0:
+                    rm[RM_CHARGE_A] += thread_bytes
                 sv[s, S_THREADS] += 1
                 sv[s, S_COUNTER] += 1
                 if sv[s, S_THREADS] > sv[s, S_PEAK_THREADS]:
                     sv[s, S_PEAK_THREADS] = sv[s, S_THREADS]
-                _push(ht, hq, hk, hs, hm, ha, en, t + delay, EV_READY, s, 0, t)
+                _push(ht, hq, hk, hs, hm, ha, en, t + delay, EV_READY, s, tag, t)
             else:
                 sv[s, S_REFUSED] += 1
         start = max(t, ef[F_CPU])
         finish = start + _exp(state, svc[s, m])
         ef[F_CPU] = finish
-        _push(ht, hq, hk, hs, hm, ha, en, finish, EV_DONE, s, m, qa[s, head])
+        _push(ht, hq, hk, hs, hm, ha, en, finish, EV_DONE, s, m + tag, qa[s, head])
     backlog = sv[s, S_QTAIL] - sv[s, S_QHEAD]
     if backlog > sv[s, S_PEAK_QUEUE]:
         sv[s, S_PEAK_QUEUE] = backlog
@@ -312,7 +383,7 @@ def _close_burst(
     zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
     sv: np.ndarray, pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray,
     state: np.ndarray, closes: int, interval: float, zone_map: int, thread_bytes: int,
-    lat: np.ndarray, trace: np.ndarray,
+    lat: np.ndarray, trace: np.ndarray, lim: np.ndarray, rm: np.ndarray,
 ) -> tuple[int, float, int]:  # fmt: skip
     """Close *closes* ports to null, one every ~*interval* seconds, and serve the notifications.
 
@@ -342,7 +413,7 @@ def _close_burst(
     while en[E_HEAP] > 0:
         status = _step(
             zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
-            pi, pf, svc, msize, state, zone_map, thread_bytes,
+            pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
         )  # fmt: skip
         events += 1
         if row < trace.shape[0] and events % every == 0:
@@ -407,8 +478,15 @@ def _burst_run(
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
     processes: int, ports_each: int, null_names: int, ext2fs_names: int, interval: float,
     zone_map: int, thread_bytes: int, sv: np.ndarray, lat: np.ndarray, trace: np.ndarray, out: np.ndarray,
+    lim: np.ndarray, rm: np.ndarray, port_bytes: int, other: int,
 ) -> None:  # fmt: skip
     """One close burst on a booted state: start the clients, open every port, then close them all.
+
+    Under ``ports_per_task`` a client's open fails once it holds that many
+    names; under ``kmem_quota`` an open that would take the storm's user past
+    its quota fails (each open charges its two kernel ports).  After the storm,
+    if the kernel is alive, the other user starts a process and opens *other*
+    ports (``rm[RM_B_OPENED]``), restarting null if the OOM killer killed it.
 
     ``out`` receives (status, phase (0 boot, 1 open, 2 close), opened, events,
     simulated end time in microseconds).
@@ -434,16 +512,59 @@ def _burst_run(
     opened = 0
     for _ in range(ports_each):
         for c in range(processes):
+            if lim[L_PORTS] > 0 and tables[O_CLIENT0 + c, 0] + 1 > lim[L_PORTS]:
+                rm[RM_REFUSED_PORTS] += 1
+                continue
+            if lim[L_QUOTA] > 0 and rm[RM_CHARGE_A] + 2 * port_bytes > lim[L_QUOTA]:
+                rm[RM_REFUSED_QUOTA] += 1
+                continue
             status = _open_one(zones, ms, res, gp, its, tables, O_CLIENT0 + c)
             if status != P.OK:
                 out[0], out[1], out[2] = status, 1, opened
                 return
+            if lim[L_QUOTA] > 0:
+                rm[RM_CHARGE_A] += 2 * port_bytes
             opened += 1
+    rm[RM_OPENED] = opened
     status, end, events = _close_burst(
-        zones, ms, res, gp, sv, pi, pf, svc, msize, state, opened, interval, zone_map, thread_bytes, lat, trace
-    )
+        zones, ms, res, gp, sv, pi, pf, svc, msize, state, opened, interval, zone_map, thread_bytes, lat, trace,
+        lim, rm,
+    )  # fmt: skip
     out[0], out[1], out[2], out[3] = status, 2, opened, events
     out[4] = int(end * 1e6)
+    if status != P.OK or other == 0:
+        return
+    # The other user: a process of its own, opening ports to /dev/null one after the other.
+    other_tables = np.zeros((O_CLIENT0 + 1, 3), dtype=np.int64)
+    other_tables[O_NULL, :] = tables[O_NULL, :]
+    other_tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
+    # Every storm port is closed and served: the names are free again (tables keep their size).
+    other_tables[O_NULL, 0] = null_names
+    other_tables[O_EXT2FS, 0] = ext2fs_names
+    if sv[NULL, S_THREADS] == 0:  # the OOM killer killed null: ext2fs starts a new one on this lookup
+        status = _new_table(zones, ms, res, gp, its, other_tables, O_NULL, null_names)
+        if status == P.OK:
+            status = _spawn_thread(zones, ms)
+        if status != P.OK:
+            out[0], out[1] = status, 3
+            return
+    status = P._spawn(zones, ms, res, gp, its, base_q, 1, rec)
+    other_tables[O_CLIENT0, 0] = base_q[P.Q_NAMES]
+    other_tables[O_CLIENT0, 1] = rec[0]
+    other_tables[O_CLIENT0, 2] = rec[1]
+    for _ in range(other):
+        if status != P.OK:
+            break
+        if lim[L_PORTS] > 0 and other_tables[O_CLIENT0, 0] + 1 > lim[L_PORTS]:
+            break
+        if lim[L_QUOTA] > 0 and rm[RM_CHARGE_B] + 2 * port_bytes > lim[L_QUOTA]:
+            break
+        status = _open_one(zones, ms, res, gp, its, other_tables, O_CLIENT0)
+        if status == P.OK:
+            rm[RM_CHARGE_B] += 2 * port_bytes
+            rm[RM_B_OPENED] += 1
+    if status != P.OK and _fatal(status):
+        out[0], out[1] = status, 3
 
 
 @kernel(parallel=True)
@@ -452,6 +573,7 @@ def _burst_many(
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, states: np.ndarray,
     processes: int, ports_each: int, null_names: int, ext2fs_names: int, interval: float,
     zone_map: int, thread_bytes: int, out: np.ndarray, peaks: np.ndarray, lats: np.ndarray,
+    lim: np.ndarray, port_bytes: int, other: int, rms: np.ndarray,
 ) -> None:  # fmt: skip
     """Independent close bursts, one per row of *states* (each replicate owns its copies and its rows)."""
     for r in prange(states.shape[0]):
@@ -465,6 +587,7 @@ def _burst_many(
         _burst_run(
             zones, ms, res, gp, its, base_q, pi, pf, svc, msize, states[r].copy(), processes, ports_each,
             null_names, ext2fs_names, interval, zone_map, thread_bytes, sv, lat, trace, row,
+            lim, rms[r], port_bytes, other,
         )  # fmt: skip
         out[r, :5] = row
         out[r, 5] = ms[_zalloc.M_PANIC_ZONE]
@@ -566,6 +689,8 @@ def _bomb_timed(
     lat = np.empty(0, dtype=np.float64)
     rec = np.empty(2, dtype=np.int64)
     bg = np.empty((max_children + 1, 2), dtype=np.int64)
+    lim = np.zeros(6, dtype=np.int64)  # no remedies in a timed bomb
+    rm = np.zeros(RM_SIZE, dtype=np.int64)
     status = _start_pools(zones, ms, sv, pi)
     if status != P.OK:
         return 0, status, WHO_SERVER, 0
@@ -593,7 +718,7 @@ def _bomb_timed(
         while en[E_HEAP] > 0 and ht[0] <= t:
             status = _step(
                 zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
-                pi, pf, svc, msize, state, zone_map, thread_bytes,
+                pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
             )  # fmt: skip
             if status != P.OK:
                 return count, status, WHO_SERVER, nbg

@@ -21,15 +21,18 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
 from zonemodel import _forkbomb, _zalloc
 from zonemodel import _process as P
+from zonemodel import _remedies as R
 from zonemodel import _servers as S
 from zonemodel._state import START_METHODS, USERS, State, check_choice, check_kernel, child_row, describe
 from zonemodel.boot import boot
 from zonemodel.errors import ParameterError
+from zonemodel.limits import Limits
 from zonemodel.policies import UPSTREAM_1997, ThreadPolicy
 from zonemodel.policies import policy as get_policy
 from zonemodel.presets import Kernel
@@ -79,6 +82,12 @@ class ForkBombResult:
     """Per-zone usage at the end."""
     server_threads: dict[str, int] = field(default_factory=dict)
     """Peak threads of each server (only when forking at an ``interval``)."""
+    other_processes: int = 0
+    """Processes the other user started (with ``other=``)."""
+    other_completed: bool | None = None
+    """Whether the other user's workload completed (``None`` without ``other=``)."""
+    remedies: dict[str, int] = field(default_factory=dict)
+    """How often each remedy acted, e.g. ``{"nproc on the bomber": 1}`` (with ``limits=``)."""
 
     def zone(self, name: str) -> ZoneUsage:
         """The usage row of zone *name*."""
@@ -110,6 +119,8 @@ class ForkBombRuns:
     """``(limit, runs)`` pairs, most frequent first."""
     messages: tuple[tuple[str, int], ...]
     """``(message, runs)`` pairs, most frequent first."""
+    other_completed: float | None = None
+    """Fraction of runs in which the other user's workload completed (with ``other=``)."""
 
     @property
     def runs(self) -> int:
@@ -219,6 +230,8 @@ def fork_bomb(
     user: str = "user",
     interval: float | None = None,
     policy: str | ThreadPolicy = UPSTREAM_1997,
+    limits: Limits | None = None,
+    other: int = 0,
     runs: int = 1,
     seed: SeedLike = None,
 ) -> ForkBombResult | ForkBombRuns:
@@ -243,6 +256,14 @@ def fork_bomb(
     policy
         The servers' thread policy when *interval* is given (see
         :mod:`zonemodel.policies`).
+    limits
+        Remedies (:class:`~zonemodel.limits.Limits`): per-user process limit,
+        kernel-memory quota, OOM killer.  The bomb then goes on after a refused
+        fork as long as the other user is still starting processes.
+    other
+        Processes a second, well-behaved user starts once the bomb has saturated
+        the system (its first refused or failed fork), one per fork attempt of
+        the still-running bomb; the result says whether they all started.
     runs
         1 for a :class:`ForkBombResult`; N > 1 for the :class:`ForkBombRuns`
         distribution over N independently seeded runs (computed in parallel).
@@ -260,6 +281,16 @@ def fork_bomb(
     check_kernel(kernel)
     start_s, user_s = _check_common(start, user, interval, chain)
     pol = get_policy(policy)
+    if limits is not None and not isinstance(limits, Limits):
+        raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
+    if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 100_000:
+        raise ParameterError(f'"other" must be an integer between 0 and 100000, got {other!r}')
+    if limits is not None or other:
+        if interval is not None:
+            raise ParameterError('"limits" and "other" need interval=None (slow forking); got both')
+        if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
+            raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
+        return _limited(kernel, start_s, chain, user_s, limits or Limits(), int(other), int(runs), seed)
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
     if interval is not None:
@@ -389,6 +420,90 @@ def _timed_single(
         ram_free=booted.ram_free,
         zones=zone_usage(ZONE_NAMES, booted.zones),
         server_threads={name: int(sv[i, S.S_PEAK_THREADS]) for i, name in enumerate(S.SERVER_NAMES)},
+    )
+
+
+_ACTS: Final = (
+    "nproc on the bomber",
+    "kmem_quota on the bomber",
+    "oom_killer on the bomber",
+    "kernel refused the bomber",
+    "nproc on the other user",
+    "kmem_quota on the other user",
+    "oom_killer (unused slot)",
+    "kernel refused the other user",
+)
+
+
+def _limited_outcome(status: int, zone: int, acts: np.ndarray, other: int) -> tuple[str, str, str]:
+    if status in (R.OTHER_DONE, P.CHILD_LIMIT):
+        return "survived", "", ""
+    if status in (R.OTHER_FAILED, R.LIMITED):
+        first = next((i for i in range(8) if acts[i] and (i < 4) == (status == R.LIMITED)), None)
+        if first is None:
+            first = next(i for i in range(8) if acts[i])
+        name = _ACTS[first]
+        outcome = "stopped by a limit" if status == R.LIMITED else "survived"
+        who = "the other user's" if status == R.OTHER_FAILED else "the bomber's"
+        return outcome, name, f"[no panic: {who} fork() fails ({name})]"
+    return describe(status, zone)
+
+
+def _limited(
+    kernel: Kernel, start: str, chain: bool, user: str, limits: Limits, other: int, runs: int, seed: SeedLike
+) -> ForkBombResult | ForkBombRuns:
+    booted = State.booted(kernel, chain=chain)
+    if not booted.boot.booted or booted.boot_status != P.OK:
+        return _no_boot(booted, start, chain, user, runs)
+    status = booted.start_session(start)
+    if status != P.OK:
+        return _no_boot(booted, start, chain, user, runs)
+    lim = limits.arrays()
+    child_q = child_row(kernel, start, user)
+    other_q = booted.base_q.copy()
+    other_q[P.Q_RESIDENT] = child_q[P.Q_RESIDENT]
+    states = replicate_states(seed, runs)
+    if runs > 1:
+        out = np.zeros((runs, 6), dtype=np.int64)
+        acts = np.zeros((runs, 8), dtype=np.int64)
+        R._bomb_limited_many(
+            booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_q, other_q, booted.fp, states, lim,
+            other, out, acts,
+        )  # fmt: skip
+        described = [_limited_outcome(int(out[i, 1]), int(out[i, 4]), acts[i], other) for i in range(runs)]
+        completed = tuple(bool(out[i, 5] == other and other > 0) for i in range(runs))
+        return ForkBombRuns(
+            values=tuple(int(v) for v in out[:, 0]),
+            outcomes=tuple(Counter(d[0] for d in described).most_common()),
+            limits=tuple(Counter(d[1] for d in described).most_common()),
+            messages=tuple(Counter(d[2] for d in described).most_common()),
+            other_completed=sum(completed) / runs if other else None,
+        )
+    acts = np.zeros(8, dtype=np.int64)
+    a, status, who, nbg, b = R._bomb_limited(
+        booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_q, other_q, booted.fp,
+        states[0].copy(), lim, other, acts,
+    )  # fmt: skip
+    outcome, limit, message = _limited_outcome(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]), acts, other)
+    return ForkBombResult(
+        processes=int(a),
+        outcome=outcome,
+        message=message,
+        limit=limit,
+        hit_by=("child", "background", "other user")[int(who)],
+        start=start,
+        chain=chain,
+        user=user,
+        background_tasks=int(nbg),
+        zone_map_used=booted.zone_map_used,
+        zone_map_size=kernel.zone_map,
+        kernel_map_free=int(booted.res[P.R_KMAP_FREE]),
+        kalloc_map_free=int(booted.res[P.R_KALLOC_FREE]),
+        ram_free=booted.ram_free,
+        zones=zone_usage(ZONE_NAMES, booted.zones),
+        other_processes=int(b),
+        other_completed=(int(b) == other) if other else None,
+        remedies={name: int(n) for name, n in zip(_ACTS, acts, strict=True) if n},
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -23,6 +23,7 @@ from zonemodel import _servers as S
 from zonemodel import _zalloc
 from zonemodel._state import State, check_kernel, describe
 from zonemodel.errors import ParameterError
+from zonemodel.limits import Limits
 from zonemodel.policies import UPSTREAM_1997, ThreadPolicy, policy
 from zonemodel.presets import Kernel
 from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
@@ -70,6 +71,12 @@ class CloseBurstResult:
     """Per-zone usage at the end."""
     trace: tuple[tuple[float, int, int], ...]
     """Samples of (seconds, null's threads, zone-map bytes used) during the closing."""
+    remedies: dict[str, int] = field(default_factory=dict)
+    """How often each remedy acted (with ``limits=``)."""
+    other_opened: int = 0
+    """Ports the other user opened after the storm (with ``other=``)."""
+    other_completed: bool | None = None
+    """Whether the other user opened all its ports (``None`` without ``other=``)."""
 
     def table(self, top: int | None = None) -> str:
         """Per-zone usage as a text table, largest zones first."""
@@ -94,6 +101,8 @@ class CloseBurstRuns:
     """Peak thread count of null in each run."""
     p99_latency_ms: tuple[float, ...]
     """99th percentile of the notification latency in each run, in milliseconds."""
+    other_completed: float | None = None
+    """Fraction of runs in which the other user opened all its ports (with ``other=``)."""
 
     @property
     def runs(self) -> int:
@@ -151,6 +160,8 @@ def close_burst(
     ports_each: int,
     close: str = "fast",
     policy: str | ThreadPolicy = UPSTREAM_1997,
+    limits: Limits | None = None,
+    other: int = 0,
     runs: int = 1,
     seed: SeedLike = None,
 ) -> CloseBurstResult | CloseBurstRuns:
@@ -168,6 +179,13 @@ def close_burst(
     policy
         The servers' thread policy: a :class:`~zonemodel.policies.ThreadPolicy`
         or its key (see :data:`zonemodel.policies.POLICIES`).
+    limits
+        Remedies (:class:`~zonemodel.limits.Limits`): ``ports_per_task`` and
+        ``kmem_quota`` refuse the storm's opens; ``threads_per_task`` and
+        ``kmem_quota`` refuse threads created for its notifications; the OOM
+        killer kills null when a kernel resource runs short.
+    other
+        Ports a second user opens after the storm, on the same system.
     runs, seed
         As for :func:`zonemodel.fork_bomb`.
 
@@ -181,6 +199,12 @@ def close_burst(
     check_kernel(kernel)
     n_proc, n_ports, mode = _check(processes, ports_each, close)
     pol = _policy_value(policy)
+    if limits is not None and not isinstance(limits, Limits):
+        raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
+    if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 1_000_000:
+        raise ParameterError(f'"other" must be an integer between 0 and 1000000, got {other!r}')
+    lim = (limits or Limits()).arrays()
+    port_bytes = kernel.port_size
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
     booted = State.booted(kernel)
@@ -196,10 +220,11 @@ def close_burst(
         lat = np.empty(min(LATENCY_CAP, 2 * n_proc * n_ports + 1), dtype=np.float64)
         trace = np.zeros((TRACE_ROWS, 3), dtype=np.float64)
         out = np.zeros(5, dtype=np.int64)
+        rm = np.zeros(S.RM_SIZE, dtype=np.int64)
         state = booted
         S._burst_run(
             state.zones, state.ms, state.res, state.gp, state.its, state.base_q, pi, pf, svc, msize,
-            states[0].copy(), *args, sv, lat, trace, out,
+            states[0].copy(), *args, sv, lat, trace, out, lim, rm, port_bytes, int(other),
         )  # fmt: skip
         status, phase = int(out[0]), int(out[1])
         outcome, limit, message = _outcome(status, phase, int(state.ms[_zalloc.M_PANIC_ZONE]))
@@ -224,22 +249,38 @@ def close_burst(
             zone_map_size=kernel.zone_map,
             zones=zone_usage(ZONE_NAMES, state.zones),
             trace=tuple((float(t), int(n), int(b)) for t, n, b in rows),
+            remedies=_remedies(rm),
+            other_opened=int(rm[S.RM_B_OPENED]),
+            other_completed=(int(rm[S.RM_B_OPENED]) == other and status == P.OK) if other else None,
         )
     out = np.zeros((int(runs), 7), dtype=np.int64)
     peaks = np.zeros((int(runs), 2 * S.N_SERVERS), dtype=np.int64)
     lats = np.full((int(runs), min(LATENCY_CAP // 16, 2 * n_proc * n_ports + 1)), np.nan)
+    rms = np.zeros((int(runs), S.RM_SIZE), dtype=np.int64)
     S._burst_many(
         booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, pi, pf, svc, msize,
-        states, *args, out, peaks, lats,
+        states, *args, out, peaks, lats, lim, port_bytes, int(other), rms,
     )  # fmt: skip
     described = [_outcome(int(out[i, 0]), int(out[i, 1]), int(out[i, 5])) for i in range(out.shape[0])]
     p99 = tuple(round(float(np.nanpercentile(row, 99)) * 1e3, 3) if np.isfinite(row).any() else 0.0 for row in lats)
+    done = [bool(rms[i, S.RM_B_OPENED] == other and out[i, 0] == P.OK) for i in range(out.shape[0])]
     return CloseBurstRuns(
         outcomes=tuple(Counter(d[0] for d in described).most_common()),
         messages=tuple(Counter(d[2] for d in described).most_common()),
         peak_null_threads=tuple(int(v) for v in peaks[:, S.NULL]),
         p99_latency_ms=p99,
+        other_completed=sum(done) / len(done) if other else None,
     )
+
+
+def _remedies(rm: np.ndarray) -> dict[str, int]:
+    names = (
+        (S.RM_REFUSED_PORTS, "ports_per_task refused opens"),
+        (S.RM_REFUSED_QUOTA, "kmem_quota refused opens or threads"),
+        (S.RM_REFUSED_THREADS, "threads_per_task refused threads"),
+        (S.RM_OOM_KILLS, "oom_killer killed null"),
+    )
+    return {name: int(rm[i]) for i, name in names if rm[i]}
 
 
 def _policy_value(value: str | ThreadPolicy) -> ThreadPolicy:

@@ -1,0 +1,119 @@
+"""Remedies (O21): the kernels under resource limits against the reference, and what each remedy buys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zonemodel
+from tests import reference
+from zonemodel.errors import ParameterError
+from zonemodel.limits import Limits
+from zonemodel.policies import POLICIES
+from zonemodel.seeds import replicate_states
+
+
+def _random_limits(rng: np.random.Generator) -> Limits:
+    return Limits(
+        nproc=int(rng.integers(1, 400)) if rng.random() < 0.5 else None,
+        ports_per_task=int(rng.integers(30, 600)) if rng.random() < 0.5 else None,
+        threads_per_task=int(rng.integers(1, 100)) if rng.random() < 0.5 else None,
+        kmem_quota=int(rng.integers(50_000, 3_000_000)) if rng.random() < 0.5 else None,
+        oom_killer=bool(rng.random() < 0.5),
+        oom_margin=float(rng.uniform(0.01, 0.2)),
+    )
+
+
+@pytest.mark.parametrize("case", range(60))
+def test_limited_fork_bomb_matches_reference(case: int) -> None:
+    rng = np.random.default_rng(np.random.SeedSequence(21).spawn(60)[case])
+    year = int(rng.choice([2005, 2013]))
+    kernel = zonemodel.gnumach(
+        year,
+        zone_map=int(rng.integers(200, 1000)) * 4096 if year == 2005 else 128 * 2**20,
+        ram=int(rng.integers(64, 300)) * 2**20,
+        background_rate=float(rng.uniform(0, 0.2)),
+        kmem_waits_for_memory=bool(rng.integers(2)),
+    )
+    if not zonemodel.boot(kernel).booted:
+        pytest.skip("this random kernel does not boot")
+    limits = _random_limits(rng)
+    other = int(rng.integers(0, 40))
+    seed = int(rng.integers(2**32))
+    got = zonemodel.fork_bomb(kernel, limits=limits, other=other, seed=seed)
+    assert isinstance(got, zonemodel.ForkBombResult)
+    want = reference.limited_fork_bomb(kernel, "console", False, "user", limits, other, replicate_states(seed, 1)[0])
+    assert got.processes == want["processes"]
+    assert got.other_processes == want["other"]
+    assert [(z.name, z.in_use, z.peak, z.size) for z in got.zones] == want["zones"]
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_limited_close_burst_matches_reference(case: int) -> None:
+    rng = np.random.default_rng(np.random.SeedSequence(22).spawn(40)[case])
+    year = int(rng.choice([2005, 2013]))
+    kernel = zonemodel.gnumach(year, zone_map=int(rng.integers(300, 900)) * 4096, ram="256 MiB")
+    if not zonemodel.boot(kernel).booted:
+        pytest.skip("this random kernel does not boot")
+    pol = list(POLICIES.values())[int(rng.integers(len(POLICIES)))]
+    limits = _random_limits(rng)
+    processes, ports = int(rng.integers(1, 3)), int(rng.integers(1, 3000))
+    other = int(rng.integers(0, 50))
+    seed = int(rng.integers(2**32))
+    got = zonemodel.close_burst(
+        kernel, processes=processes, ports_each=ports, close="fast", policy=pol, limits=limits, other=other, seed=seed
+    )
+    assert isinstance(got, zonemodel.CloseBurstResult)
+    want = reference.close_burst(kernel, processes, ports, "fast", pol, replicate_states(seed, 1)[0], limits, other)
+    assert got.opened == want["opened"]
+    assert list(got.peak_threads.values()) == want["peak_threads"]
+    assert [(z.name, z.in_use, z.peak, z.size) for z in got.zones] == want["zones"]
+    assert got.other_opened == want["other_opened"]
+    refused_ports, refused_quota, refused_threads, kills = want["remedies"]  # type: ignore[misc]
+    assert got.remedies.get("ports_per_task refused opens", 0) == refused_ports
+    assert got.remedies.get("kmem_quota refused opens or threads", 0) == refused_quota
+    assert got.remedies.get("threads_per_task refused threads", 0) == refused_threads
+    assert got.remedies.get("oom_killer killed null", 0) == kills
+
+
+def test_o21_process_limit_gives_the_bomber_exactly_n_and_spares_the_other_user() -> None:
+    runs = zonemodel.fork_bomb(zonemodel.gnumach(2005), limits=Limits(nproc=500), other=50, runs=200, seed=21)
+    assert isinstance(runs, zonemodel.ForkBombRuns)
+    assert set(runs.values) == {500}
+    assert dict(runs.outcomes) == {"survived": 200}
+    assert runs.other_completed == 1.0
+
+
+def test_o21_without_limits_the_other_user_fails() -> None:
+    runs = zonemodel.fork_bomb(zonemodel.gnumach(2005), other=50, runs=50, seed=21)
+    assert isinstance(runs, zonemodel.ForkBombRuns)
+    assert runs.other_completed == 0.0 and dict(runs.outcomes) == {"panic": 50}
+
+
+@pytest.mark.parametrize("limits", [Limits(ports_per_task=1024), Limits(kmem_quota="2 MiB")])
+def test_o21_close_storm_is_contained_by_the_port_limit_or_the_quota(limits: Limits) -> None:
+    runs = zonemodel.close_burst(
+        zonemodel.gnumach(2005), processes=2, ports_each=10000, limits=limits, other=100, runs=200, seed=22
+    )
+    assert isinstance(runs, zonemodel.CloseBurstRuns)
+    assert runs.panicked == 0.0 and runs.other_completed == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"nproc": 0}, r'"nproc" must be None or an integer >= 1'),
+        ({"ports_per_task": -3}, r'"ports_per_task" must be None or an integer >= 1'),
+        ({"kmem_quota": "2 MB"}, r'"kmem_quota": unknown unit'),
+        ({"oom_killer": "yes"}, r'"oom_killer" must be True or False'),
+        ({"oom_margin": 0.9}, r'"oom_margin" must be a fraction in \(0, 0.5\]'),
+    ],
+)
+def test_bad_limits(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        Limits(**kwargs)  # type: ignore[arg-type]
+
+
+def test_limits_need_slow_forking() -> None:
+    with pytest.raises(ParameterError, match=r'"limits" and "other" need interval=None'):
+        zonemodel.fork_bomb(zonemodel.gnumach(2005), limits=Limits(nproc=3), interval=0.001)
