@@ -62,6 +62,32 @@ def _boot_tasks(
 
 
 @kernel
+def _background_exits(
+    zones: np.ndarray,
+    res: np.ndarray,
+    gp: np.ndarray,
+    its: np.ndarray,
+    base_q: np.ndarray,
+    fp: np.ndarray,
+    state: np.ndarray,
+    bg: np.ndarray,
+    nbg: int,
+) -> int:
+    """Each running background task exits with probability ``fp[F_BG_EXIT]``, in order; return how many run."""
+    i = 0
+    while i < nbg:
+        if _uniform(state) < fp[F_BG_EXIT]:
+            P._exit(zones, res, gp, its, base_q, 1, bg[i, 0], bg[i, 1])
+            for j in range(i, nbg - 1):
+                bg[j, 0] = bg[j + 1, 0]
+                bg[j, 1] = bg[j + 1, 1]
+            nbg -= 1
+        else:
+            i += 1
+    return nbg
+
+
+@kernel
 def _bomb(
     zones: np.ndarray,
     ms: np.ndarray,
@@ -91,16 +117,7 @@ def _bomb(
             bg_tidx[nbg, 0] = rec[0]
             bg_tidx[nbg, 1] = rec[1]
             nbg += 1
-        i = 0
-        while i < nbg:
-            if _uniform(state) < fp[F_BG_EXIT]:
-                P._exit(zones, res, gp, its, base_q, 1, bg_tidx[i, 0], bg_tidx[i, 1])
-                for j in range(i, nbg - 1):
-                    bg_tidx[j, 0] = bg_tidx[j + 1, 0]
-                    bg_tidx[j, 1] = bg_tidx[j + 1, 1]
-                nbg -= 1
-            else:
-                i += 1
+        nbg = _background_exits(zones, res, gp, its, base_q, fp, state, bg_tidx, nbg)
         generation = count + 1 if gp[P.G_CHAIN] else 1
         status = P._spawn(zones, ms, res, gp, its, child_q, generation, rec)
         if child_tidx.shape[0] > count:

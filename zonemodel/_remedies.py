@@ -27,6 +27,7 @@ from numba import prange
 
 from zonemodel import _process as P
 from zonemodel import _zalloc
+from zonemodel._forkbomb import _background_exits
 from zonemodel._jit import kernel
 from zonemodel._rng import _uniform
 from zonemodel.limits import L_MARGIN_PPM, L_NPROC, L_OOM, L_QUOTA
@@ -128,16 +129,7 @@ def _bomb_limited(
                 bg[nbg, 0] = rec[0]
                 bg[nbg, 1] = rec[1]
                 nbg += 1
-        j = 0
-        while j < nbg:
-            if _uniform(state) < fp[1]:
-                P._exit(zones, res, gp, its, base_q, 1, bg[j, 0], bg[j, 1])
-                for k in range(j, nbg - 1):
-                    bg[k, 0] = bg[k + 1, 0]
-                    bg[k, 1] = bg[k + 1, 1]
-                nbg -= 1
-            else:
-                j += 1
+        nbg = _background_exits(zones, res, gp, its, base_q, fp, state, bg, nbg)
         # The bomber forks.
         generation = a_count + 1 if gp[P.G_CHAIN] else 1
         cost = _charge(zones, its, gp, child_q, generation)

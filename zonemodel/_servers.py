@@ -35,6 +35,7 @@ from numba import prange
 
 from zonemodel import _process as P
 from zonemodel import _zalloc
+from zonemodel._forkbomb import _background_exits
 from zonemodel._jit import kernel
 from zonemodel._remedies import _fatal, _short
 from zonemodel._rng import _uniform
@@ -473,6 +474,28 @@ def _new_table(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarra
 
 
 @kernel
+def _setup_clients(
+    zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, its: np.ndarray, base_q: np.ndarray,
+    tables: np.ndarray, null_names: int, ext2fs_names: int, sv: np.ndarray, pi: np.ndarray, pools: bool,
+) -> int:  # fmt: skip
+    """Null's and ext2fs's tables, the servers' first threads (if *pools*), then one process per client row."""
+    status = _new_table(zones, ms, res, gp, its, tables, O_NULL, null_names)
+    if status == P.OK:
+        status = _new_table(zones, ms, res, gp, its, tables, O_EXT2FS, ext2fs_names)
+    if status == P.OK and pools:
+        status = _start_pools(zones, ms, sv, pi)
+    rec = np.empty(2, dtype=np.int64)
+    for c in range(O_CLIENT0, tables.shape[0]):
+        if status != P.OK:
+            break
+        status = P._spawn(zones, ms, res, gp, its, base_q, 1, rec)
+        tables[c, 0] = base_q[P.Q_NAMES]
+        tables[c, 1] = rec[0]
+        tables[c, 2] = rec[1]
+    return status
+
+
+@kernel
 def _burst_run(
     zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, its: np.ndarray, base_q: np.ndarray,
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
@@ -493,19 +516,8 @@ def _burst_run(
     """
     out[:] = 0
     tables = np.zeros((O_CLIENT0 + processes, 3), dtype=np.int64)
-    status = _new_table(zones, ms, res, gp, its, tables, O_NULL, null_names)
-    if status == P.OK:
-        status = _new_table(zones, ms, res, gp, its, tables, O_EXT2FS, ext2fs_names)
-    if status == P.OK:
-        status = _start_pools(zones, ms, sv, pi)
     rec = np.empty(2, dtype=np.int64)
-    for c in range(processes):
-        if status != P.OK:
-            break
-        status = P._spawn(zones, ms, res, gp, its, base_q, 1, rec)
-        tables[O_CLIENT0 + c, 0] = base_q[P.Q_NAMES]
-        tables[O_CLIENT0 + c, 1] = rec[0]
-        tables[O_CLIENT0 + c, 2] = rec[1]
+    status = _setup_clients(zones, ms, res, gp, its, base_q, tables, null_names, ext2fs_names, sv, pi, True)
     if status != P.OK:
         out[0] = status
         return
@@ -615,17 +627,8 @@ def _open_storm(
     """
     out[:] = 0
     tables = np.zeros((O_CLIENT0 + processes, 3), dtype=np.int64)
-    status = _new_table(zones, ms, res, gp, its, tables, O_NULL, null_names)
-    if status == P.OK:
-        status = _new_table(zones, ms, res, gp, its, tables, O_EXT2FS, ext2fs_names)
-    rec = np.empty(2, dtype=np.int64)
-    for c in range(processes):
-        if status != P.OK:
-            break
-        status = P._spawn(zones, ms, res, gp, its, base_q, 1, rec)
-        tables[O_CLIENT0 + c, 0] = base_q[P.Q_NAMES]
-        tables[O_CLIENT0 + c, 1] = rec[0]
-        tables[O_CLIENT0 + c, 2] = rec[1]
+    sv = np.zeros((N_SERVERS, S_COLS), dtype=np.int64)  # unused: no pools in an open storm
+    status = _setup_clients(zones, ms, res, gp, its, base_q, tables, null_names, ext2fs_names, sv, base_q, False)
     if status != P.OK:
         out[0] = status
         return
@@ -705,16 +708,7 @@ def _bomb_timed(
             bg[nbg, 0] = rec[0]
             bg[nbg, 1] = rec[1]
             nbg += 1
-        j = 0
-        while j < nbg:
-            if _uniform(state) < fp[1]:
-                P._exit(zones, res, gp, its, base_q, 1, bg[j, 0], bg[j, 1])
-                for k in range(j, nbg - 1):
-                    bg[k, 0] = bg[k + 1, 0]
-                    bg[k, 1] = bg[k + 1, 1]
-                nbg -= 1
-            else:
-                j += 1
+        nbg = _background_exits(zones, res, gp, its, base_q, fp, state, bg, nbg)
         while en[E_HEAP] > 0 and ht[0] <= t:
             status = _step(
                 zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -176,6 +176,40 @@ def _check_common(start: object, user: object, interval: object, chain: object) 
     return start_s, user_s
 
 
+def _result(
+    state: State,
+    *,
+    processes: int,
+    described: tuple[str, str, str],
+    hit_by: str,
+    start: str,
+    chain: bool,
+    user: str,
+    background: int,
+    **extra: Any,
+) -> ForkBombResult:
+    """A ForkBombResult read off a system's state after a bomb."""
+    outcome, limit, message = described
+    return ForkBombResult(
+        processes=int(processes),
+        outcome=outcome,
+        message=message,
+        limit=limit,
+        hit_by=hit_by,
+        start=start,
+        chain=chain,
+        user=user,
+        background_tasks=int(background),
+        zone_map_used=state.zone_map_used,
+        zone_map_size=state.kernel.zone_map,
+        kernel_map_free=int(state.res[P.R_KMAP_FREE]),
+        kalloc_map_free=int(state.res[P.R_KALLOC_FREE]),
+        ram_free=state.ram_free,
+        zones=zone_usage(ZONE_NAMES, state.zones),
+        **extra,
+    )
+
+
 def run_on_state(
     state: State, *, start: str, chain: bool, user: str, rng_state: np.ndarray
 ) -> tuple[ForkBombResult, np.ndarray, int]:
@@ -201,23 +235,15 @@ def run_on_state(
             child_tidx,
             bg_tidx,
         )
-    outcome, limit, message = describe(int(status), int(state.ms[_zalloc.M_PANIC_ZONE]))
-    result = ForkBombResult(
-        processes=int(count),
-        outcome=outcome,
-        message=message,
-        limit=limit,
+    result = _result(
+        state,
+        processes=count,
+        described=describe(int(status), int(state.ms[_zalloc.M_PANIC_ZONE])),
         hit_by="child" if who == _forkbomb.WHO_CHILD else "background",
         start=start,
         chain=chain,
         user=user,
-        background_tasks=int(nbg),
-        zone_map_used=state.zone_map_used,
-        zone_map_size=kernel.zone_map,
-        kernel_map_free=int(state.res[P.R_KMAP_FREE]),
-        kalloc_map_free=int(state.res[P.R_KALLOC_FREE]),
-        ram_free=state.ram_free,
-        zones=zone_usage(ZONE_NAMES, state.zones),
+        background=nbg,
     )
     return result, child_tidx[: int(count)], int(status)
 
@@ -402,23 +428,15 @@ def _timed_single(
             booted.base_q, booted.fp, replicate_states(seed, 1)[0].copy(), interval, rpcs, pi, pf, svc, msize,
             kernel.zone_map, thread_bytes, most, sv,
         )  # fmt: skip
-    outcome, limit, message = describe(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]))
-    return ForkBombResult(
-        processes=int(count),
-        outcome=outcome,
-        message=message,
-        limit=limit,
+    return _result(
+        booted,
+        processes=count,
+        described=describe(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE])),
         hit_by=("child", "background", "server")[int(who)],
         start=start,
         chain=chain,
         user=user,
-        background_tasks=int(nbg),
-        zone_map_used=booted.zone_map_used,
-        zone_map_size=kernel.zone_map,
-        kernel_map_free=int(booted.res[P.R_KMAP_FREE]),
-        kalloc_map_free=int(booted.res[P.R_KALLOC_FREE]),
-        ram_free=booted.ram_free,
-        zones=zone_usage(ZONE_NAMES, booted.zones),
+        background=nbg,
         server_threads={name: int(sv[i, S.S_PEAK_THREADS]) for i, name in enumerate(S.SERVER_NAMES)},
     )
 
@@ -479,31 +497,23 @@ def _limited(
             messages=tuple(Counter(d[2] for d in described).most_common()),
             other_completed=sum(completed) / runs if other else None,
         )
-    acts = np.zeros(8, dtype=np.int64)
+    acts_one = np.zeros(8, dtype=np.int64)
     a, status, who, nbg, b = R._bomb_limited(
         booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_q, other_q, booted.fp,
-        states[0].copy(), lim, other, acts,
+        states[0].copy(), lim, other, acts_one,
     )  # fmt: skip
-    outcome, limit, message = _limited_outcome(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]), acts, other)
-    return ForkBombResult(
-        processes=int(a),
-        outcome=outcome,
-        message=message,
-        limit=limit,
+    return _result(
+        booted,
+        processes=a,
+        described=_limited_outcome(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]), acts_one, other),
         hit_by=("child", "background", "other user")[int(who)],
         start=start,
         chain=chain,
         user=user,
-        background_tasks=int(nbg),
-        zone_map_used=booted.zone_map_used,
-        zone_map_size=kernel.zone_map,
-        kernel_map_free=int(booted.res[P.R_KMAP_FREE]),
-        kalloc_map_free=int(booted.res[P.R_KALLOC_FREE]),
-        ram_free=booted.ram_free,
-        zones=zone_usage(ZONE_NAMES, booted.zones),
+        background=nbg,
         other_processes=int(b),
         other_completed=(int(b) == other) if other else None,
-        remedies={name: int(n) for name, n in zip(_ACTS, acts, strict=True) if n},
+        remedies={name: int(n) for name, n in zip(_ACTS, acts_one, strict=True) if n},
     )
 
 
@@ -525,20 +535,13 @@ def _no_boot(state: State, start: str, chain: bool, user: str, runs: int) -> For
         outcome, limit, message = "no boot", "kernel_map", state.boot.message
     if runs > 1:
         return ForkBombRuns((0,) * runs, ((outcome, runs),), ((limit, runs),), ((message, runs),))
-    return ForkBombResult(
-        0,
-        outcome,
-        message,
-        limit,
-        "child",
-        start,
-        chain,
-        user,
-        0,
-        state.zone_map_used,
-        state.kernel.zone_map,
-        int(state.res[P.R_KMAP_FREE]),
-        int(state.res[P.R_KALLOC_FREE]),
-        state.ram_free,
-        zone_usage(ZONE_NAMES, state.zones),
+    return _result(
+        state,
+        processes=0,
+        described=(outcome, limit, message),
+        hit_by="child",
+        start=start,
+        chain=chain,
+        user=user,
+        background=0,
     )
