@@ -23,6 +23,7 @@ nox.options.sessions = ["tests", "lint", "doctest", "docs"]
 ROOT = Path(__file__).resolve().parent
 PROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
+
 # One numba cache for every session, outside the source tree: compiled kernels
 # are shared between pytest and sphinx-build, and __pycache__ stays free of
 # *.nbi/*.nbc files.  An absolute path, since sphinx-build changes directory.
