@@ -15,8 +15,10 @@ from zonemodel.limits import Limits
 from zonemodel.presets import YEARS, Kernel, gnumach, provenance_table
 from zonemodel.results import ZoneUsage
 from zonemodel.servers import CloseBurstResult, CloseBurstRuns, OpenPortsResult, close_burst, open_ports
+from zonemodel.sweep import SweepResult, sweep
 from zonemodel.system import System, SystemDown
 from zonemodel.units import format_size, parse_size
+from zonemodel.warmup import WarmupReport, warmup
 from zonemodel.zonemap import ZoneMapReport, replay
 
 try:
@@ -34,8 +36,10 @@ __all__ = [
     "Kernel",
     "Limits",
     "OpenPortsResult",
+    "SweepResult",
     "System",
     "SystemDown",
+    "WarmupReport",
     "ZoneMapReport",
     "ZoneUsage",
     "__version__",
@@ -51,4 +55,6 @@ __all__ = [
     "policies",
     "provenance_table",
     "replay",
+    "sweep",
+    "warmup",
 ]

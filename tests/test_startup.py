@@ -1,0 +1,198 @@
+"""Start-up: importing compiles nothing, warmup() compiles everything, read-only installs still run.
+
+Each check runs in a fresh Python process, since a kernel compiled by another
+test in this process would hide what import or warmup did.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import zonemodel as zm
+
+ROOT = Path(zm.__file__).resolve().parent.parent
+
+# Kernels that no public experiment calls (warmup cannot reach them).
+UNREACHED = {"zonemodel._forkbomb._bomb_once"}
+
+
+def run_python(code: str, *, env: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """Run *code* in a new interpreter; it prints one JSON document, returned decoded."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        **kwargs,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def environment(**changes: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def test_import_compiles_nothing() -> None:
+    found = run_python(
+        """
+        import json, sys
+        import zonemodel
+        from zonemodel.warmup import dispatchers
+        kernels = dispatchers()
+        print(json.dumps({
+            "kernels": len(kernels),
+            "compiled": [name for name, d in kernels.items() if d.signatures],
+            "optional": sorted(m for m in ("distributed", "dask", "pandas", "tqdm") if m in sys.modules),
+        }))
+        """
+    )
+    assert found["kernels"] >= 10  # the kernel modules are imported, and found
+    assert found["compiled"] == []
+    assert found["optional"] == []  # optional dependencies load only when used
+
+
+WARMUP_TWICE = """
+    import json
+    import zonemodel
+    first = zonemodel.warmup()
+    second = zonemodel.warmup()
+    print(json.dumps({
+        "first": [first.seconds, first.compiled, first.loaded, first.cached, list(first.kernels)],
+        "second": [second.seconds, second.compiled, second.loaded, second.cached],
+        "steps": [name for name, _ in first.steps],
+        "repr": repr(first),
+    }))
+"""
+
+
+def test_warmup_loads_every_kernel_from_a_warm_cache() -> None:
+    """With the suite's cache (NUMBA_CACHE_DIR), a second process compiles nothing."""
+    run_python(WARMUP_TWICE)  # fills the cache if this suite has not yet compiled everything
+    found = run_python(WARMUP_TWICE)
+    _, compiled, loaded, cached, kernels = found["first"]
+    if not cached:
+        pytest.skip("numba has no writable cache location here")
+    assert compiled == 0
+    assert loaded > 0
+    assert "zonemodel._forkbomb._bomb_many" in kernels
+    assert found["repr"].startswith(f"WarmupReport({len(kernels)} kernels ready in ")
+    assert "fork_bomb" in found["steps"]
+    # in memory now: the second call compiles and loads nothing
+    assert found["second"][1:] == [0, 0, True]
+
+
+def _without_dac_override() -> None:
+    """In the child, before exec: drop CAP_DAC_OVERRIDE, so that root too obeys permission bits."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop, cap_dac_override = 24, 1
+    if libc.prctl(pr_capbset_drop, cap_dac_override, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE)")
+
+
+@pytest.fixture
+def read_only_copy() -> Iterator[Path]:
+    """A copy of the zonemodel package in a read-only directory (made writable again afterwards)."""
+    top = Path(tempfile.mkdtemp(prefix="zonemodel-ro-"))
+    shutil.copytree(ROOT / "zonemodel", top / "zonemodel", ignore=shutil.ignore_patterns("__pycache__"))
+    paths = [top, *top.rglob("*")]
+    try:
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        yield top
+    finally:
+        for path in paths:
+            path.chmod(stat.S_IRWXU)
+        shutil.rmtree(top)
+
+
+@pytest.mark.slow
+def test_read_only_install_without_cache_dir_still_runs(read_only_copy: Path) -> None:
+    """No writable cache location at all: zonemodel imports, warns once, and computes the same numbers.
+
+    Nothing can come from a cache there, so this is also where warmup() is
+    seen to compile every kernel.
+    """
+    top = str(read_only_copy)
+    env = environment(
+        NUMBA_CACHE_DIR=None,
+        ZONEMODEL_NUMBA_CACHE=None,
+        HOME=top,
+        XDG_CACHE_HOME=top,
+        PYTHONPATH=top,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    preexec: Callable[[], None] | None = _without_dac_override if os.geteuid() == 0 else None
+    try:
+        found = run_python(
+            f"""
+            import json, os, warnings
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                import zonemodel
+                kernel = zonemodel.gnumach(2005, zone_map="4 MiB")
+                one = zonemodel.fork_bomb(kernel, seed=1)
+                many = zonemodel.fork_bomb(kernel, runs=3, seed=1)
+                report = zonemodel.warmup()
+                again = zonemodel.warmup()
+            from zonemodel.warmup import dispatchers
+            print(json.dumps({{
+                "report": [report.compiled, report.loaded, report.cached, again.compiled, again.loaded],
+                "idle": [name for name, d in dispatchers().items() if not d.signatures],
+                "writable": os.access({top!r}, os.W_OK) or os.access({top!r} + "/zonemodel", os.W_OK),
+                "file": zonemodel.__file__,
+                "warnings": [[w.category.__name__, str(w.message)] for w in caught],
+                "one": [one.processes, one.limit],
+                "many": list(many.values),
+            }}))
+            """,
+            env=env,
+            cwd=top,
+            preexec_fn=preexec,
+        )
+    except (
+        OSError,
+        subprocess.SubprocessError,
+    ) as exc:  # prctl refused (no CAP_SETPCAP): cannot make the copy read-only for root
+        pytest.skip(f"cannot drop CAP_DAC_OVERRIDE here: {exc}")
+    if found["writable"]:
+        pytest.skip("the copy is writable for this user (root keeping CAP_DAC_OVERRIDE?)")
+    assert found["file"] == str(read_only_copy / "zonemodel" / "__init__.py")
+    assert [category for category, _ in found["warnings"]] == ["CacheWarning"]
+    assert "no writable numba cache location" in found["warnings"][0][1]
+    assert "NUMBA_CACHE_DIR" in found["warnings"][0][1]
+    kernel = zm.gnumach(2005, zone_map="4 MiB")
+    one = zm.fork_bomb(kernel, seed=1)
+    many = zm.fork_bomb(kernel, runs=3, seed=1)
+    assert isinstance(one, zm.ForkBombResult)
+    assert isinstance(many, zm.ForkBombRuns)
+    assert found["one"] == [one.processes, one.limit]
+    assert found["many"] == list(many.values)
+    assert not any(p.name == "__pycache__" for p in read_only_copy.rglob("*"))
+    compiled, loaded, cached, compiled_again, loaded_again = found["report"]
+    assert compiled > 0  # what the fork bombs above did not need yet
+    assert loaded == 0
+    assert cached is False
+    assert (compiled_again, loaded_again) == (0, 0)
+    assert set(found["idle"]) <= UNREACHED  # every kernel a public experiment reaches is compiled
