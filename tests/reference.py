@@ -601,6 +601,11 @@ class Servers:
         self.opened = self.null_done = 0
         self.oom_kills += 1
 
+    def run(self) -> None:
+        """Process events until none is left."""
+        while self.events:
+            self.step()
+
     def step(self) -> None:
         t, _, kind, s, tagged, arrival = self.heapq.heappop(self.events)
         self.now = t
@@ -690,6 +695,83 @@ def _ending(exc: Exception) -> tuple[str, str]:
     }[type(exc)], ""
 
 
+@dataclass
+class Storm:
+    """A system after the open phase of a close burst, ready for the closes."""
+
+    machine: Machine
+    servers: Servers
+    null: Table
+    ext2fs: Table
+    opened: int
+    refused_ports: int
+
+
+def storm_setup(
+    kernel: zonemodel.Kernel,
+    processes: int,
+    ports_each: int,
+    policy: object,
+    state: object,
+    limits: object = None,
+    servers_class: type = Servers,
+) -> Storm:
+    """Boot, start the clients and open every port (the deterministic part of a close burst)."""
+    from zonemodel.limits import Limits
+
+    k = kernel
+    lim = limits if limits is not None else Limits()
+    m = Machine(k)
+    m.boot_tasks(k.system_tasks, kernel_part=True)
+    srv = servers_class(m, policy, Xoshiro(state), limits=lim)
+    null, ext2fs = Table(), Table()
+    names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
+    storm = Storm(m, srv, null, ext2fs, 0, 0)
+    for table, key in ((null, "null"), (ext2fs, "ext2fs")):
+        table.address = m.kalloc(m.sizes[0] * k.entry_size)
+        m.grow_table(table, names[key])
+    srv.start_pools()
+    clients, client_names = [], []
+    for _ in range(processes):
+        task = m.system_task()
+        m.spawn(task, k.server_names_per_process)
+        assert task.table is not None
+        clients.append(task.table)
+        client_names.append(task.names)
+    port_bytes = k.port_size
+    for _ in range(ports_each):
+        for c in range(processes):
+            if lim.ports_per_task and client_names[c] + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
+                storm.refused_ports += 1
+                continue
+            if lim.kmem_quota and srv.charge_a + 2 * port_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
+                srv.refused_quota += 1
+                continue
+            m.alloc("ipc ports", 2)
+            names["ext2fs"] += 1
+            m.grow_table(ext2fs, names["ext2fs"])
+            names["null"] += 2
+            m.grow_table(null, names["null"])
+            client_names[c] += 1
+            m.grow_table(clients[c], client_names[c])
+            if lim.kmem_quota:  # type: ignore[attr-defined]
+                srv.charge_a += 2 * port_bytes
+            storm.opened += 1
+    srv.opened = storm.opened
+    return storm
+
+
+def close_phase(storm: Storm, close: str) -> None:
+    """Close every port (exponential gaps) and run the servers until no event is left."""
+    k, srv = storm.machine.k, storm.servers
+    interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
+    t = 0.0
+    for _ in range(storm.opened):
+        t += srv.exp(interval)
+        srv.push(t, ARRIVE, 5, NOTIFY, t)
+    srv.run()
+
+
 def close_burst(
     kernel: zonemodel.Kernel,
     processes: int,
@@ -699,60 +781,19 @@ def close_burst(
     state: object,
     limits: object = None,
     other: int = 0,
+    servers_class: type | None = None,
 ) -> dict[str, object]:
     """Reference for one run of zonemodel.close_burst (with remedies and the other user)."""
     from zonemodel.limits import Limits
 
     k = kernel
     lim = limits if limits is not None else Limits()
-    m = Machine(k)
-    m.boot_tasks(k.system_tasks, kernel_part=True)
-    rng = Xoshiro(state)
-    srv = Servers(m, policy, rng, limits=lim)
-    null, ext2fs = Table(), Table()
-    clients: list[Table] = []
-    names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
-    opened, ending, zone = 0, "", ""
-    refused_ports = other_opened = 0
-    port_bytes = k.port_size
+    ending, zone, other_opened = "", "", 0
+    storm: Storm | None = None
     try:
-        for table, key in ((null, "null"), (ext2fs, "ext2fs")):
-            table.address = m.kalloc(m.sizes[0] * k.entry_size)
-            m.grow_table(table, names[key])
-        srv.start_pools()
-        client_names = []
-        for _ in range(processes):
-            task = m.system_task()
-            m.spawn(task, k.server_names_per_process)
-            assert task.table is not None
-            clients.append(task.table)
-            client_names.append(task.names)
-        for _ in range(ports_each):
-            for c in range(processes):
-                if lim.ports_per_task and client_names[c] + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
-                    refused_ports += 1
-                    continue
-                if lim.kmem_quota and srv.charge_a + 2 * port_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
-                    srv.refused_quota += 1
-                    continue
-                m.alloc("ipc ports", 2)
-                names["ext2fs"] += 1
-                m.grow_table(ext2fs, names["ext2fs"])
-                names["null"] += 2
-                m.grow_table(null, names["null"])
-                client_names[c] += 1
-                m.grow_table(clients[c], client_names[c])
-                if lim.kmem_quota:  # type: ignore[attr-defined]
-                    srv.charge_a += 2 * port_bytes
-                opened += 1
-        srv.opened = opened
-        interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
-        t = 0.0
-        for _ in range(opened):
-            t += srv.exp(interval)
-            srv.push(t, ARRIVE, 5, NOTIFY, t)
-        while srv.events:
-            srv.step()
+        storm = storm_setup(kernel, processes, ports_each, policy, state, lim, servers_class or Servers)
+        close_phase(storm, close)
+        m, srv, null, ext2fs = storm.machine, storm.servers, storm.null, storm.ext2fs
         if other:
             if srv.pools[5].threads == 0:  # killed: a new null on this lookup
                 null = Table(0, m.kalloc(m.sizes[0] * k.entry_size))
@@ -763,7 +804,7 @@ def close_burst(
             assert task.table is not None
             mine, my_names = task.table, task.names
             names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
-            charge_b = 0
+            charge_b, port_bytes = 0, k.port_size
             for _ in range(other):
                 if lim.ports_per_task and my_names + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
                     break
@@ -780,15 +821,17 @@ def close_burst(
                 other_opened += 1
     except (ZonePanic, SpacesExhausted, OutOfKernelMap, KallocMapFull, NoMemory) as exc:
         ending, zone = _ending(exc)
+    assert storm is not None, "the reference failed before the storm could start"
+    m, srv = storm.machine, storm.servers
     return {
         "limit": ending,
         "zone": zone,
-        "opened": opened,
+        "opened": storm.opened,
         "peak_threads": [p.peak_threads for p in srv.pools],
         "peak_backlog": [p.peak_queue for p in srv.pools],
         "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
         "latencies": srv.latencies,
-        "remedies": (refused_ports, srv.refused_quota, srv.refused_threads, srv.oom_kills),
+        "remedies": (storm.refused_ports, srv.refused_quota, srv.refused_threads, srv.oom_kills),
         "other_opened": other_opened,
     }
 

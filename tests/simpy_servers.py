@@ -19,8 +19,8 @@ from tests import reference
 class SimPyServers(reference.Servers):
     """reference.Servers with SimPy as the event scheduler."""
 
-    def __init__(self, machine: reference.Machine, policy: object, rng: reference.Xoshiro) -> None:
-        super().__init__(machine, policy, rng)
+    def __init__(self, machine: reference.Machine, policy: object, rng: reference.Xoshiro, **options: Any) -> None:
+        super().__init__(machine, policy, rng, **options)
         self.env = simpy.Environment()
         self.pending = 0
 
@@ -44,44 +44,4 @@ class SimPyServers(reference.Servers):
 
 def close_burst(kernel: Any, processes: int, ports_each: int, close: str, policy: object, state: object) -> dict:
     """As reference.close_burst, with SimPy scheduling the closing phase."""
-    k = kernel
-    m = reference.Machine(k)
-    m.boot_tasks(k.system_tasks, kernel_part=True)
-    rng = reference.Xoshiro(state)
-    srv = SimPyServers(m, policy, rng)
-    null, ext2fs = reference.Table(), reference.Table()
-    names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
-    for table, key in ((null, "null"), (ext2fs, "ext2fs")):
-        table.address = m.kalloc(m.sizes[0] * k.entry_size)
-        m.grow_table(table, names[key])
-    srv.start_pools()
-    clients, client_names = [], []
-    for _ in range(processes):
-        task = m.system_task()
-        m.spawn(task, k.server_names_per_process)
-        clients.append(task.table)
-        client_names.append(task.names)
-    opened = 0
-    for _ in range(ports_each):
-        for c in range(processes):
-            m.alloc("ipc ports", 2)
-            names["ext2fs"] += 1
-            m.grow_table(ext2fs, names["ext2fs"])
-            names["null"] += 2
-            m.grow_table(null, names["null"])
-            client_names[c] += 1
-            m.grow_table(clients[c], client_names[c])
-            opened += 1
-    interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
-    t = 0.0
-    for _ in range(opened):
-        t += srv.exp(interval)
-        srv.push(t, reference.ARRIVE, 5, reference.NOTIFY, t)
-    srv.run()
-    return {
-        "opened": opened,
-        "peak_threads": [p.peak_threads for p in srv.pools],
-        "peak_backlog": [p.peak_queue for p in srv.pools],
-        "zones": [(z.name, z.in_use, z.peak, z.cur_size) for z in m.zmap.zones],
-        "latencies": srv.latencies,
-    }
+    return reference.close_burst(kernel, processes, ports_each, close, policy, state, servers_class=SimPyServers)

@@ -44,11 +44,18 @@ def _no_cache(exc: Exception) -> None:
         )
 
 
-def kernel(func: F | None = None, *, parallel: bool = False) -> Any:
-    """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options)."""
+def kernel(func: F | None = None, *, parallel: bool = False, inline: bool = False) -> Any:
+    """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options).
+
+    ``inline=True`` inlines the kernel into its callers at numba's IR level:
+    for small functions on a hot path, which would otherwise pay a call with
+    many array arguments (and their reference counting) every time.
+    """
 
     def decorate(f: F) -> Any:
         options = {**_OPTIONS, "parallel": parallel}
+        if inline:
+            options["inline"] = "always"
         if CACHE:
             try:
                 return numba.njit(cache=True, **options)(f)

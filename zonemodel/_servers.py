@@ -117,7 +117,7 @@ F_CPU: Final = 1  # when the CPU is next free
 F_SIZE: Final = 2
 
 
-@kernel
+@kernel(inline=True)
 def _push(
     ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
     en: np.ndarray, t: float, kind: int, server: int, mtype: int, arrival: float,
@@ -146,7 +146,7 @@ def _push(
     ha[i] = arrival
 
 
-@kernel
+@kernel(inline=True)
 def _pop(
     ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray, en: np.ndarray
 ) -> tuple[float, int, int, int, float]:
@@ -266,21 +266,21 @@ def _kill_null(
     rm[RM_OOM_KILLS] += 1
 
 
-@kernel
-def _step(
+@kernel(inline=True)
+def _handle(
     zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
     sv: np.ndarray, qa: np.ndarray, qm: np.ndarray,
     ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
     en: np.ndarray, ef: np.ndarray, lat: np.ndarray,
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
     zone_map: int, thread_bytes: int, lim: np.ndarray, rm: np.ndarray,
+    t: float, kind: int, s: int, tagged: int, arrival: float,
 ) -> int:  # fmt: skip
-    """Process the earliest event; return a _process status code.
+    """Process one event (already taken off the heap); return a _process status code.
 
     An event carries the epoch of its server (``hm = kind of message + 2 * epoch``);
     events of a server the OOM killer has killed since are void.
     """
-    t, kind, s, tagged, arrival = _pop(ht, hq, hk, hs, hm, ha, en)
     ef[F_NOW] = t
     mtype = tagged % 2
     epoch = sv[s, S_EPOCH]
@@ -365,6 +365,23 @@ def _step(
     return P.OK
 
 
+@kernel(inline=True)
+def _step(
+    zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
+    sv: np.ndarray, qa: np.ndarray, qm: np.ndarray,
+    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
+    en: np.ndarray, ef: np.ndarray, lat: np.ndarray,
+    pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
+    zone_map: int, thread_bytes: int, lim: np.ndarray, rm: np.ndarray,
+) -> int:  # fmt: skip
+    """Pop the earliest event off the heap and process it (see :func:`_handle`)."""
+    t, kind, s, tagged, arrival = _pop(ht, hq, hk, hs, hm, ha, en)
+    return _handle(
+        zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat, pi, pf, svc, msize, state,
+        zone_map, thread_bytes, lim, rm, t, kind, s, tagged, arrival,
+    )  # fmt: skip
+
+
 @kernel
 def _start_pools(zones: np.ndarray, ms: np.ndarray, sv: np.ndarray, pi: np.ndarray) -> int:
     """Each server starts with its initial threads (one for libports, the pool for a fixed pool)."""
@@ -393,7 +410,7 @@ def _close_burst(
     every ``closes // k``-th event when it has rows.  Returns (status, time
     of the end, events processed).
     """
-    cap = 4 * closes + 64 * N_SERVERS + 16
+    cap = 3 * closes + 64 * N_SERVERS + 16
     ht = np.empty(cap, dtype=np.float64)
     hq = np.empty(cap, dtype=np.int64)
     hk = np.empty(cap, dtype=np.int64)
@@ -404,18 +421,32 @@ def _close_burst(
     qm = np.empty((N_SERVERS, 2 * closes + 1), dtype=np.int64)
     en = np.zeros(E_SIZE, dtype=np.int64)
     ef = np.zeros(F_SIZE, dtype=np.float64)
+    # NOTE: the closes form a sorted stream, merged with the heap instead of pushed into it, so the heap
+    # holds only events in flight (for performance).  All arrival times are drawn first and arrival i
+    # ranks as sequence number i, below every other event's: the order is that of pushing them all first.
+    arrivals = np.empty(closes, dtype=np.float64)
     t = 0.0
-    for _ in range(closes):
+    for i in range(closes):
         t += _exp(state, interval)
-        _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, NULL, M_NOTIFY, t)
+        arrivals[i] = t
+    en[E_SEQ] = closes
+    nxt = 0
     events = 0
     every = max(1, (3 * closes) // max(1, trace.shape[0]))
     row = 0
-    while en[E_HEAP] > 0:
-        status = _step(
-            zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
-            pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
-        )  # fmt: skip
+    while nxt < closes or en[E_HEAP] > 0:
+        if nxt < closes and (en[E_HEAP] == 0 or arrivals[nxt] < ht[0] or (arrivals[nxt] == ht[0] and nxt < hq[0])):
+            a = arrivals[nxt]
+            nxt += 1
+            status = _handle(
+                zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
+                pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm, a, EV_ARRIVE, NULL, M_NOTIFY, a,
+            )  # fmt: skip
+        else:
+            status = _step(
+                zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
+                pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
+            )  # fmt: skip
         events += 1
         if row < trace.shape[0] and events % every == 0:
             trace[row, 0] = ef[F_NOW]

@@ -1,20 +1,457 @@
-"""Benchmarks for zonemodel (``python3 -m nox -s bench``).
+"""Benchmarks for zonemodel: ``python3 -m nox -s bench`` (or run this file with a dev venv).
 
-Placeholder: the lead fills this in later.  For now it only prints the header
-of the table the benchmarks will produce and exits 0.  Results meant to be
-kept go to benchmarks/results/*.json, which git ignores.
+Measures, in one run, and prints a table of each measurement against its target:
+
+(a) the fork bomb: numba kernel vs the plain-Python reference (tests/reference.py)
+    on the same 1000 runs and seeds of ``gnumach(2005)``, checking identical counts;
+(b) ``fork_bomb(runs=1000)`` on all cores (prange) vs one core;
+(c) start-up: ``import zonemodel`` vs ``import numba``, the first experiment call
+    in a new process with a warm cache, and a cold compile of every kernel;
+(d) ``nox -R -s doctest`` with a warm cache;
+(e) the server event loop: one close burst, numba vs the plain-Python reference vs
+    SimPy (tests/simpy_servers.py) on the same inputs, checking identical results.
+
+Results also go to ``tests/benchmarks/results/bench-<date>.json`` (git ignores them).
+Options: ``--reference-runs N`` times N reference runs instead of 1000 (the
+reference takes about 0.1 s a run), ``--skip-doctest``, ``--repeat N``, ``--output PATH``.
+Timings on a loaded machine are pessimistic: the load average is recorded.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
 import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "tests" / "benchmarks" / "results"
+SEED = 2005
+RUNS = 1000
+
+
+@dataclass
+class Result:
+    """One line of the table."""
+
+    name: str
+    value: float | None
+    unit: str
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    """Smallest wall time of *repeat* calls of *fn*."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def python(code: str, *, env: dict[str, str] | None = None, timeout: float = 600) -> tuple[float, str]:
+    """Run *code* in a new interpreter; return (wall seconds, its last line of output)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"subprocess failed:\n{done.stderr}")
+    lines = done.stdout.strip().splitlines()
+    return wall, lines[-1] if lines else ""
+
+
+# ---------------------------------------------------------------------------- (a) and (b)
+
+
+def bench_fork_bomb(reference_runs: int, repeat: int) -> list[Result]:
+    import numba
+
+    import zonemodel as zm
+    from zonemodel.seeds import replicate_states
+
+    sys.path.insert(0, str(ROOT))
+    from tests import reference
+
+    kernel = zm.gnumach(2005)
+    zm.warmup()
+    all_threads = numba.config.NUMBA_NUM_THREADS
+
+    def runs() -> zm.ForkBombRuns:
+        result = zm.fork_bomb(kernel, runs=RUNS, seed=SEED)
+        assert isinstance(result, zm.ForkBombRuns)
+        return result
+
+    numba.set_num_threads(1)
+    one_core = best_of(repeat, runs)
+    numba.set_num_threads(all_threads)
+    all_cores = best_of(repeat, runs)
+    counts = runs().values
+
+    n = min(reference_runs, RUNS)
+    states = replicate_states(SEED, RUNS)
+    print(f"  reference: {n} fork bombs in plain Python (about 0.1 s each)...", flush=True)
+    start = time.perf_counter()
+    ref_counts = [reference.fork_bomb(kernel, "console", False, "user", states[i])["processes"] for i in range(n)]
+    ref_time = time.perf_counter() - start
+    identical = ref_counts == list(counts[:n])
+    ref_per_run = ref_time / n
+    ratio_one = ref_per_run / (one_core / RUNS)
+    ratio_all = ref_per_run / (all_cores / RUNS)
+    scaled = "" if n == RUNS else f"; reference timed on {n} of the {RUNS} runs only (--reference-runs) and scaled"
+    return [
+        Result(
+            "(a) fork bomb: numba (1 core) vs reference",
+            ratio_one,
+            "x",
+            ">= 30x",
+            ratio_one >= 30 and identical,
+            f"counts {'identical' if identical else 'DIFFER'} on {n} runs{scaled}; "
+            f"reference {ref_per_run * 1e3:.0f} ms/run, numba {one_core / RUNS * 1e3:.3f} ms/run on 1 core; "
+            f"{ratio_all:.0f}x on {all_threads} cores",
+            {
+                "reference_runs": n,
+                "reference_seconds": ref_time,
+                "numba_one_core_seconds": one_core,
+                "numba_all_cores_seconds": all_cores,
+                "identical_counts": identical,
+                "ratio_all_cores": ratio_all,
+            },
+        ),
+        Result(
+            f"(b) runs={RUNS}: {all_threads} cores vs 1 core",
+            one_core / all_cores,
+            "x",
+            ">= 1.7x",
+            one_core / all_cores >= 1.7,
+            f"{one_core:.3f} s on 1 core, {all_cores:.3f} s on {all_threads} (prange, {numba.threading_layer()} layer)",
+            {"one_core_seconds": one_core, "all_cores_seconds": all_cores, "threads": all_threads},
+        ),
+        Result(
+            f"(b) {RUNS} baseline runs, warm",
+            all_cores,
+            "s",
+            "< 1 s",
+            all_cores < 1.0,
+            f"fork_bomb(gnumach(2005), runs={RUNS}) on {all_threads} cores, best of {repeat}",
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------- (c)
+
+
+def bench_startup(repeat: int) -> list[Result]:
+    env = dict(os.environ)
+    # A warm cache for the current NUMBA_CACHE_DIR (or numba's default location), and the
+    # modules' .pyc files written even where PYTHONDONTWRITEBYTECODE is set, as in a normal install.
+    python("import zonemodel; zonemodel.warmup(); print('ok')", env={**env, "PYTHONDONTWRITEBYTECODE": ""})
+
+    def wall(code: str) -> float:
+        return min(python(code, env=env)[0] for _ in range(repeat))
+
+    bare = wall("pass")
+    numba_import = wall("import numba")
+    zonemodel_import = wall("import zonemodel")
+    first_calls = []
+    for _ in range(repeat):
+        _, line = python(
+            """
+            import time
+            import zonemodel
+            start = time.perf_counter()
+            zonemodel.fork_bomb(zonemodel.gnumach(2005), seed=1)
+            print(time.perf_counter() - start)
+            """,
+            env=env,
+        )
+        first_calls.append(float(line))
+    first_call = min(first_calls)
+
+    with tempfile.TemporaryDirectory(prefix="zonemodel-cold-") as cache:
+        cold_env = {**env, "NUMBA_CACHE_DIR": cache}
+        cold_env.pop("ZONEMODEL_NUMBA_CACHE", None)
+        cold_wall, line = python(
+            "import json, zonemodel; r = zonemodel.warmup(); "
+            "print(json.dumps([r.seconds, r.compiled, len(r.kernels)]))",
+            env=cold_env,
+        )
+        cold_seconds, cold_compiled, cold_kernels = json.loads(line)
+
+    extra = zonemodel_import - numba_import
+    return [
+        Result(
+            "(c) import zonemodel - import numba",
+            extra,
+            "s",
+            "<= 0.15 s",
+            extra <= 0.15,
+            f"python -c: import zonemodel {zonemodel_import:.3f} s, import numba {numba_import:.3f} s, "
+            f"pass {bare:.3f} s (best of {repeat})",
+            {"zonemodel": zonemodel_import, "numba": numba_import, "bare": bare},
+        ),
+        Result(
+            "(c) first fork_bomb call, warm cache",
+            first_call,
+            "s",
+            "< 0.5 s",
+            first_call < 0.5,
+            f"new process, after import; best of {repeat}",
+        ),
+        Result(
+            "(c) cold compile of every kernel",
+            cold_seconds,
+            "s",
+            "",
+            None,
+            f"warmup() with an empty NUMBA_CACHE_DIR: {cold_compiled} signatures of {cold_kernels} kernels; "
+            f"process wall {cold_wall:.1f} s",
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------- (d)
+
+
+def nox_command() -> list[str] | None:
+    if importlib.util.find_spec("nox") is not None:
+        return [sys.executable, "-m", "nox"]
+    found = shutil.which("nox")
+    return [found] if found else None
+
+
+def bench_doctest() -> list[Result]:
+    nox = nox_command()
+    name = "(d) nox -R -s doctest, warm cache"
+    if nox is None:
+        return [Result(name, None, "s", "< 60 s", None, "skipped: nox not found")]
+    command = [*nox, "-R", "-s", "doctest"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOX_")}
+    times, codes = [], []
+    for _ in range(2):  # the first run warms the shared cache (.nox/_numba_cache); the second is timed
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False)
+        times.append(time.perf_counter() - start)
+        codes.append(done.returncode)
+    ok = codes[-1] == 0
+    tail = "" if ok else f"; FAILED (exit {codes[-1]}): {done.stdout.strip().splitlines()[-1:]}"
+    return [
+        Result(
+            name,
+            times[-1],
+            "s",
+            "< 60 s",
+            ok and times[-1] < 60,
+            f"second of two runs (first {times[0]:.1f} s){tail}",
+            {"runs_seconds": times, "exit_codes": codes},
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------- (e)
+
+
+def bench_servers(repeat: int) -> list[Result]:
+    """The closing phase of a storm alone: the event loop in numba, in the heapq reference and on SimPy.
+
+    All three start from the same state after the (deterministic) open phase
+    and consume the same random stream, so their results must be identical.
+    """
+    names = ("(e) server event loop: numba vs SimPy", "(e) server event loop: numba vs reference")
+    try:
+        import numpy as np
+
+        import zonemodel as zm
+        from zonemodel import _servers as S
+        from zonemodel._state import State
+        from zonemodel.policies import UPSTREAM_1997
+        from zonemodel.seeds import replicate_states
+        from zonemodel.servers import _arrays
+
+        sys.path.insert(0, str(ROOT))
+        from tests import reference, simpy_servers
+    except ImportError as exc:
+        return [Result(name, None, "x", "", None, f"not available: {exc}") for name in names]
+
+    # 2 processes x 20000 ports to /dev/null, closed slowly: 40000 notifications to null, 40000 to ext2fs.
+    kernel, processes, ports, close, seed = zm.gnumach(2005), 2, 20_000, "slow", 1
+    state = replicate_states(seed, 1)[0]
+
+    # numba: the open phase once, then the closing phase on fresh copies of that state.
+    booted = State.booted(kernel)
+    svc, msize, thread_bytes = _arrays(kernel)
+    pi, pf = UPSTREAM_1997.arrays()
+    sv0 = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
+    tables = np.zeros((S.O_CLIENT0 + processes, 3), dtype=np.int64)
+    S._setup_clients(
+        booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, tables,
+        kernel.null_names, kernel.ext2fs_names, sv0, pi, True,
+    )  # fmt: skip
+    opened = 0
+    for _ in range(ports):
+        for c in range(processes):
+            S._open_one(booted.zones, booted.ms, booted.res, booted.gp, booted.its, tables, S.O_CLIENT0 + c)
+            opened += 1
+    lim = zm.Limits().arrays()
+    lat = np.empty(2 * opened + 1, dtype=np.float64)
+    trace = np.empty((0, 3), dtype=np.float64)
+    interval = kernel.close_interval_slow
+    kept = {}
+
+    def numba_run() -> None:
+        zones, ms, res, sv = booted.zones.copy(), booted.ms.copy(), booted.res.copy(), sv0.copy()
+        rm = np.zeros(S.RM_SIZE, dtype=np.int64)
+        rm[S.RM_OPENED] = opened
+        S._close_burst(
+            zones, ms, res, booted.gp, sv, pi, pf, svc, msize, state.copy(), opened, interval, kernel.zone_map,
+            thread_bytes, lat, trace, lim, rm,
+        )  # fmt: skip
+        kept["sv"], kept["zones"] = sv, zones
+
+    numba_run()
+    numba_time = best_of(repeat, numba_run)
+
+    def timed(servers_class: type) -> tuple[float, reference.Storm]:
+        storm = reference.storm_setup(kernel, processes, ports, UPSTREAM_1997, state.copy(), None, servers_class)
+        start = time.perf_counter()
+        reference.close_phase(storm, close)
+        return time.perf_counter() - start, storm
+
+    ref_time, ref = timed(reference.Servers)
+    sim_time, sim = timed(simpy_servers.SimPyServers)
+
+    def same(storm: reference.Storm) -> bool:
+        srv = storm.servers
+        want_lat = np.asarray(srv.latencies)
+        return (
+            [p.peak_threads for p in srv.pools] == [int(v) for v in kept["sv"][:, S.S_PEAK_THREADS]]
+            and [(z.in_use, z.peak, z.cur_size) for z in storm.machine.zmap.zones]
+            == [(int(z["in_use"]), int(z["peak"]), int(z["cur_size"])) for z in kept["zones"]]
+            and want_lat.shape[0] == lat.shape[0] - 1
+            and bool((want_lat == lat[: want_lat.shape[0]]).all())
+        )
+
+    identical = same(ref) and same(sim)
+    events = 2 * opened
+    note = (
+        f"closing {opened} ports slowly ({events} notifications): numba {numba_time * 1e3:.1f} ms "
+        f"(best of {repeat}), reference {ref_time:.2f} s, SimPy {sim_time:.2f} s; "
+        f"results {'identical' if identical else 'DIFFER'}"
+    )
+    details = {
+        "numba_seconds": numba_time,
+        "reference_seconds": ref_time,
+        "simpy_seconds": sim_time,
+        "identical": identical,
+        "notifications": events,
+    }
+    return [
+        Result(
+            names[0], sim_time / numba_time, "x", ">= 100x", identical and sim_time / numba_time >= 100, note, details
+        ),
+        Result(
+            names[1], ref_time / numba_time, "x", ">= 20x", identical and ref_time / numba_time >= 20, note, details
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, Any]:
+    import numba
+    import numpy
+
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numba": numba.__version__,
+        "numpy": numpy.__version__,
+        "cpus": os.cpu_count(),
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "load_average": os.getloadavg(),
+        "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR", "(numba default: __pycache__)"),
+    }
+
+
+def show(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "x":
+        return f"{value:.2f}x" if value < 10 else f"{value:.0f}x"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def table(results: list[Result]) -> str:
+    width = max(len(r.name) for r in results)
+    lines = [f"{'benchmark':<{width}}  {'measured':>10}  {'target':>9}  met", "-" * (width + 30)]
+    for r in results:
+        met = {True: "yes", False: "NO", None: "-"}[r.met]
+        lines.append(f"{r.name:<{width}}  {show(r.value, r.unit):>10}  {r.target or '-':>9}  {met}")
+        if r.note:
+            lines.append(f"{'':<4}{r.note}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
-    """Print the (empty) benchmark table."""
-    del argv  # no options yet
-    print(f"{'benchmark':<32} {'median (s)':>12} {'runs':>6}")
-    print(f"{'-' * 32} {'-' * 12} {'-' * 6}")
+    parser = argparse.ArgumentParser(prog="tests/benchmarks/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--reference-runs", type=int, default=RUNS, help=f"reference runs to time (default {RUNS})")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions; the best is kept (default 5)")
+    parser.add_argument("--skip-doctest", action="store_true", help="do not time nox -s doctest")
+    parser.add_argument("--output", type=Path, help="JSON file (default tests/benchmarks/results/bench-<date>.json)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.reference_runs <= RUNS:
+        parser.error(f"--reference-runs must be between 1 and {RUNS}")
+
+    info = machine()
+    print(f"zonemodel benchmarks: {info['platform']}, {info['cpus']} CPUs, Python {info['python']}, ", end="")
+    print(f"numba {info['numba']}, load average {info['load_average'][0]:.2f}", flush=True)
+    results: list[Result] = []
+    print("(a), (b) fork bomb...", flush=True)
+    results += bench_fork_bomb(args.reference_runs, args.repeat)
+    print("(c) start-up...", flush=True)
+    results += bench_startup(args.repeat)
+    if args.skip_doctest:
+        results.append(
+            Result("(d) nox -R -s doctest, warm cache", None, "s", "< 60 s", None, "skipped (--skip-doctest)")
+        )
+    else:
+        print("(d) nox -R -s doctest (twice)...", flush=True)
+        results += bench_doctest()
+    print("(e) server event loop...", flush=True)
+    results += bench_servers(args.repeat)
+    info["load_average_after"] = os.getloadavg()
+
+    print()
+    print(table(results))
+    output = args.output or RESULTS / f"bench-{dt.date.today().isoformat()}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    document = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": info}
+    document["results"] = [asdict(r) for r in results]
+    output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {output}")
     return 0
 
 
