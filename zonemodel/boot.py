@@ -34,7 +34,15 @@ __all__ = ["BootReport", "boot", "max_bootable_zone_map"]
 
 @dataclass(frozen=True)
 class BootReport:
-    """Whether a kernel boots, and how its kernel_map was spent."""
+    """Whether a kernel boots, and how its kernel_map was spent.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> report = zonemodel.boot(zonemodel.gnumach(2005))
+    >>> report.booted, report.message
+    (True, '')
+    """
 
     booted: bool
     """True when everything taken at boot fits in kernel_map."""

@@ -45,7 +45,15 @@ __all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb"]
 
 @dataclass(frozen=True)
 class ForkBombResult:
-    """How one fork bomb ended."""
+    """How one fork bomb ended.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> r = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), seed=1)
+    >>> r.processes, r.limit
+    (419, 'zone map')
+    """
 
     processes: int
     """Children alive when the bomb ended."""
@@ -109,7 +117,15 @@ class ForkBombResult:
 
 @dataclass(frozen=True)
 class ForkBombRuns:
-    """The distribution of the count over independently seeded fork bombs."""
+    """The distribution of the count over independently seeded fork bombs.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> runs = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), runs=20, seed=1)
+    >>> runs.runs, runs.limits[0][0]
+    (20, 'zone map')
+    """
 
     values: tuple[int, ...]
     """Children alive at the end of each run, in replicate order."""

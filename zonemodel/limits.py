@@ -44,7 +44,13 @@ L_SIZE: Final = 6
 
 @dataclass(frozen=True, repr=False)
 class Limits:
-    """Resource limits attached to an experiment (``None``: no such limit)."""
+    """Resource limits attached to an experiment (``None``: no such limit).
+
+    Examples
+    --------
+    >>> Limits(nproc=100, oom_killer=True)
+    Limits(nproc=100, oom_killer=True)
+    """
 
     nproc: int | None = None
     """Processes per user."""

@@ -44,6 +44,13 @@ class Kernel:
     Build one with :func:`gnumach`; fields are documented below.  Sizes are
     in bytes, counts are plain integers.  Instances are immutable; use
     :meth:`replace` (or :func:`gnumach` with overrides) to change a field.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> k = zonemodel.gnumach(2005)
+    >>> k.zone_map, k.kernel_map
+    (12582912, 41943040)
     """
 
     year: int

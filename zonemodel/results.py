@@ -13,7 +13,14 @@ __all__ = ["ZoneUsage", "format_zone_table", "zone_usage"]
 
 @dataclass(frozen=True)
 class ZoneUsage:
-    """How much of one zone was used."""
+    """How much of one zone was used.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> zonemodel.replay(zonemodel.gnumach(2005), [("tasks", 10)]).zones[0]
+    ZoneUsage('tasks', in_use=10, peak=10, size=1.29 KiB)
+    """
 
     name: str
     """Zone name as GNU Mach prints it."""

@@ -43,7 +43,15 @@ def _percentile(values: np.ndarray, q: float) -> float:
 
 @dataclass(frozen=True)
 class CloseBurstResult:
-    """What one open-then-close storm did."""
+    """What one open-then-close storm did.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> r = zonemodel.close_burst(zonemodel.gnumach(2005), processes=1, ports_each=50, seed=1)
+    >>> r.outcome, r.opened
+    ('survived', 50)
+    """
 
     outcome: str
     """``"survived"``, ``"panic"``, ``"open failed"`` (an open returned an error) or ``"hang"``."""
@@ -91,7 +99,15 @@ class CloseBurstResult:
 
 @dataclass(frozen=True)
 class CloseBurstRuns:
-    """The distribution over independently seeded storms."""
+    """The distribution over independently seeded storms.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> runs = zonemodel.close_burst(zonemodel.gnumach(2005), processes=1, ports_each=50, runs=4, seed=1)
+    >>> runs.runs, runs.panicked
+    (4, 0.0)
+    """
 
     outcomes: tuple[tuple[str, int], ...]
     """``(outcome, runs)`` pairs, most frequent first."""
@@ -289,7 +305,14 @@ def _policy_value(value: str | ThreadPolicy) -> ThreadPolicy:
 
 @dataclass(frozen=True)
 class OpenPortsResult:
-    """What an open() storm against /dev/null did."""
+    """What an open() storm against /dev/null did.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports=10).opened
+    10
+    """
 
     opened: int
     """Opens that succeeded (the ports stay open: a leak)."""

@@ -33,7 +33,18 @@ __all__ = ["System", "SystemDown"]
 
 
 class SystemDown(ZonemodelError):
-    """The system panicked or hung in an earlier experiment; boot a new one."""
+    """The system panicked or hung in an earlier experiment; boot a new one.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> dead = zonemodel.System(zonemodel.gnumach(2005, zone_map="32 MiB"))
+    >>> try:
+    ...     dead.fork_bomb()
+    ... except zonemodel.SystemDown as exc:
+    ...     print(str(exc).split(":")[0])
+    this system is down (the kernel does not boot
+    """
 
 
 class System:
@@ -46,6 +57,13 @@ class System:
     seed
         Seed of the system's random stream; experiment *k* on this system
         uses child *k* of the seed's :class:`numpy.random.SeedSequence`.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> system = zonemodel.System(zonemodel.gnumach(2005), seed=1)
+    >>> system.alive
+    True
     """
 
     def __init__(self, kernel: Kernel, *, seed: SeedLike = None) -> None:

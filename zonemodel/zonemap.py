@@ -30,7 +30,14 @@ __all__ = ["ZoneMapReport", "replay"]
 
 @dataclass(frozen=True)
 class ZoneMapReport:
-    """What a replayed allocation sequence did to the zone map."""
+    """What a replayed allocation sequence did to the zone map.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> zonemodel.replay(zonemodel.gnumach(2005), [("tasks", 10)]).outcome
+    'ok'
+    """
 
     outcome: str
     """``"ok"``, ``"exhausted"`` (an exhaustible zone refused) or ``"panic"`` (no page left)."""

@@ -22,6 +22,11 @@ and its ``(oN)=`` label, with a backtick fence (like ``{doctest}``)::
   with no observation), ``pending`` (not yet checked) or ``obsolete since rN``.
 - ``:revision:`` is the revision of the source page that reported it (``r2``;
   ``r2, r3`` for several).
+- ``:changed:`` and ``:dropped:`` (optional), each ``rN: what happened``:
+  a later revision of the article changed or dropped the claim; they render
+  as Sphinx's "Changed in version rN" and "Deprecated since version rN"
+  markers, after the "Added in version" marker every claim gets from its
+  first ``:revision:``.
 - ``:figure:`` (optional) states the model's figures and the observed ones in a
   few words.  **Every number in it must appear in the expected output of a
   ``{doctest}`` block of the same section** (from the ``(o7)=`` label to the
@@ -61,6 +66,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
+from sphinx import addnodes
+from sphinx.domains.changeset import versionlabel_classes, versionlabels
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -174,6 +181,8 @@ class ClaimDirective(SphinxDirective):
         "verdict": verdict_option,
         "revision": revision_option,
         "figure": directives.unchanged,
+        "changed": directives.unchanged,
+        "dropped": directives.unchanged,
         "class": directives.class_option,
     }
 
@@ -220,9 +229,33 @@ class ClaimDirective(SphinxDirective):
         # The table shows the claim as plain text (markup rendered, links dropped).
         box["claim_text"] = "".join(node.astext() for node in inline)
         box += body
+        # The claim's history as Sphinx's own version markers: when the page made it, and (with
+        # ``:changed: rN: text`` or ``:dropped: rN: text``) when a later revision changed or dropped it.
+        box += _version_node("versionadded", revision.split(",")[0].strip(), f"{claim_id} in the page's text.")
+        for option, kind in (("changed", "versionchanged"), ("dropped", "deprecated")):
+            if option in self.options:
+                rev, sep, note = self.options[option].partition(":")
+                if not sep or not re.fullmatch(r"r\d+", rev.strip()):
+                    raise self.error(f"claim {claim_id}: :{option}: must read 'rN: what changed', not {self.options[option]!r}")
+                box += _version_node(kind, rev.strip(), " ".join(note.split()))
         box.line = self.lineno
         box.source, _ = self.get_source_info()
         return [box, *messages]
+
+
+def _version_node(kind: str, version: str, text: str) -> addnodes.versionmodified:
+    """A node like the one ``{versionadded}``, ``{versionchanged}`` or ``{deprecated}`` makes."""
+    node = addnodes.versionmodified()
+    node["type"] = kind
+    node["version"] = version
+    label = versionlabels[kind] % version
+    node += nodes.paragraph(
+        "",
+        "",
+        nodes.inline("", f"{label}: ", classes=["versionmodified", versionlabel_classes[kind]]),
+        nodes.Text(text),
+    )
+    return node
 
 
 class ClaimsTableDirective(SphinxDirective):
