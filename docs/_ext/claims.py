@@ -66,10 +66,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
-from sphinx import addnodes
-from sphinx.domains.changeset import versionlabel_classes, versionlabels
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.domains.changeset import versionlabel_classes, versionlabels
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.util import logging
@@ -236,7 +236,9 @@ class ClaimDirective(SphinxDirective):
             if option in self.options:
                 rev, sep, note = self.options[option].partition(":")
                 if not sep or not re.fullmatch(r"r\d+", rev.strip()):
-                    raise self.error(f"claim {claim_id}: :{option}: must read 'rN: what changed', not {self.options[option]!r}")
+                    raise self.error(
+                        f"claim {claim_id}: :{option}: must read 'rN: what changed', not {self.options[option]!r}"
+                    )
                 box += _version_node(kind, rev.strip(), " ".join(note.split()))
         box.line = self.lineno
         box.source, _ = self.get_source_info()
