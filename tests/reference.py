@@ -381,6 +381,18 @@ class Machine:
         self.free("pv_list", k.process_pv_entries)
         self.proc_pages -= 1 + -(-k.process_resident // self.page)
 
+    def background_step(self, rng: Xoshiro, background: list[Proc]) -> None:
+        """A background task may start; each running one may exit (in order of creation)."""
+        k = self.k
+        if rng.uniform() < k.background_rate:
+            task = self.system_task()
+            self.spawn(task, k.server_names_per_process)
+            background.append(task)
+        for task in list(background):
+            if rng.uniform() < k.background_exit:
+                self.exit(task, k.server_names_per_process)
+                background.remove(task)
+
     def system_task(self) -> Proc:
         k = self.k
         return Proc(ports=k.process_ports, names=k.process_names + k.process_ports, generation=1)
@@ -415,14 +427,7 @@ def fork_bomb(kernel: zonemodel.Kernel, start: str, chain: bool, user: str, stat
         m.boot_tasks(session, kernel_part=False)
         for _ in range(200_000):
             who = "background"
-            if rng.uniform() < k.background_rate:
-                task = m.system_task()
-                m.spawn(task, k.server_names_per_process)
-                background.append(task)
-            for task in list(background):
-                if rng.uniform() < k.background_exit:
-                    m.exit(task, k.server_names_per_process)
-                    background.remove(task)
+            m.background_step(rng, background)
             who = "child"
             generation = count + 1 if chain else 1
             extra = k.chain_ports * (generation - 1)
@@ -912,14 +917,7 @@ def timed_fork_bomb(
         for i in range(most):
             t = i * interval
             who = "background"
-            if rng.uniform() < k.background_rate:
-                task = m.system_task()
-                m.spawn(task, k.server_names_per_process)
-                background.append(task)
-            for task in list(background):
-                if rng.uniform() < k.background_exit:
-                    m.exit(task, k.server_names_per_process)
-                    background.remove(task)
+            m.background_step(rng, background)
             who = "server"
             while srv.events and srv.events[0][0] <= t:
                 srv.step()

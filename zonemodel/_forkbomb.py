@@ -129,24 +129,6 @@ def _bomb(
     return count, P.CHILD_LIMIT, WHO_CHILD, nbg
 
 
-@kernel
-def _bomb_once(
-    zones: np.ndarray,
-    ms: np.ndarray,
-    res: np.ndarray,
-    gp: np.ndarray,
-    its: np.ndarray,
-    child_q: np.ndarray,
-    base_q: np.ndarray,
-    fp: np.ndarray,
-    state: np.ndarray,
-    child_tidx: np.ndarray,
-) -> tuple[int, int, int, int]:
-    """One bomb on the given state arrays (mutated in place)."""
-    bg_tidx = np.empty((gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
-    return _bomb(zones, ms, res, gp, its, child_q, base_q, fp, state, child_tidx, bg_tidx)
-
-
 @kernel(parallel=True)
 def _bomb_many(
     zones0: np.ndarray,

@@ -154,6 +154,24 @@ def _km_free(res: np.ndarray, start: int, pages: int) -> bool:
 
 
 @kernel
+def _kalloc_zone(nbytes: int) -> int:
+    """Index of the kalloc zone for a block of *nbytes* below a page (kalloc.16, kalloc.32, ...)."""
+    z = Z_KALLOC0
+    size = 16
+    while size < nbytes:
+        size <<= 1
+        z += 1
+    return z
+
+
+@kernel
+def _pages_in_use(ms: np.ndarray, res: np.ndarray, gp: np.ndarray) -> int:
+    """Physical pages in use: boot, zone-map pages, kalloc_map pages and the processes' own pages."""
+    kalloc_pages = (gp[G_KALLOC_MAP] - res[R_KALLOC_FREE]) // gp[G_PAGE]
+    return gp[G_BASE_PAGES] + ms[_zalloc.M_MAP_USED] + kalloc_pages + res[R_PROC_PAGES]
+
+
+@kernel
 def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> tuple[int, int]:
     """Kalloc for IPC tables and messages: (status, address).
 
@@ -162,12 +180,7 @@ def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, 
     KALLOC_MAP_FULL when no free range is long enough.
     """
     if nbytes < gp[G_PAGE]:
-        z = Z_KALLOC0
-        size = 16
-        while size < nbytes:
-            size <<= 1
-            z += 1
-        status = zalloc(zones, ms, z)
+        status = zalloc(zones, ms, _kalloc_zone(nbytes))
         return (ZONE_PANIC if status == _zalloc.PANIC else OK), -1
     pages = -(-nbytes // gp[G_PAGE])
     start = _km_alloc(res, pages)
@@ -181,12 +194,7 @@ def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, 
 def _kfree(zones: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int, addr: int) -> None:
     """Give back what :func:`_kalloc` returned (*addr* is ignored below a page)."""
     if nbytes < gp[G_PAGE]:
-        z = Z_KALLOC0
-        size = 16
-        while size < nbytes:
-            size <<= 1
-            z += 1
-        zfree(zones, z)
+        zfree(zones, _kalloc_zone(nbytes))
     else:
         pages = -(-nbytes // gp[G_PAGE])
         if _km_free(res, addr, pages):
@@ -263,10 +271,7 @@ def _spawn_objects(
     """Create one process described by *q*; store its table's size index and address in ``rec``."""
     rec[0] = -1
     rec[1] = -1
-    resident = 1 + q[Q_RESIDENT]
-    zone_pages = ms[_zalloc.M_MAP_USED]
-    kalloc_pages = (gp[G_KALLOC_MAP] - res[R_KALLOC_FREE]) // gp[G_PAGE]
-    if gp[G_BASE_PAGES] + zone_pages + kalloc_pages + res[R_PROC_PAGES] + resident > gp[G_RAM_PAGES]:
+    if _pages_in_use(ms, res, gp) + 1 + q[Q_RESIDENT] > gp[G_RAM_PAGES]:
         return NO_MEMORY
     if zalloc(zones, ms, Z_TASKS) != OK:
         return ZONE_PANIC

@@ -98,9 +98,7 @@ def _short(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, l
             return True
     if res[P.R_KMAP_FREE] < 16 * page:
         return True
-    kalloc_pages = (gp[P.G_KALLOC_MAP] - res[P.R_KALLOC_FREE]) // page
-    used = gp[P.G_BASE_PAGES] + ms[_zalloc.M_MAP_USED] + kalloc_pages + res[P.R_PROC_PAGES]
-    return (gp[P.G_RAM_PAGES] - used) * 1_000_000 < margin * gp[P.G_RAM_PAGES]
+    return (gp[P.G_RAM_PAGES] - P._pages_in_use(ms, res, gp)) * 1_000_000 < margin * gp[P.G_RAM_PAGES]
 
 
 @kernel

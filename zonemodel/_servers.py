@@ -21,8 +21,8 @@ Model, per server (proc, auth, exec, term, ext2fs, null):
   to the ext2fs protid behind it, which sends ext2fs a notification in turn;
   serving a notification destroys the dead port (back to the ipc ports zone).
 
-Events are ordered by (time, sequence number) in a binary heap kept in
-parallel arrays, so equal times are served in the order they were made.
+Events are ordered by (time, sequence number) in a binary heap of
+:data:`HEAP_DTYPE` records, so equal times are served in the order they were made.
 """
 
 from __future__ import annotations
@@ -117,11 +117,27 @@ F_CPU: Final = 1  # when the CPU is next free
 F_SIZE: Final = 2
 
 
+HEAP_DTYPE: Final = np.dtype(
+    [
+        ("t", np.float64),  # when
+        ("seq", np.int64),  # order among equal times: the order events were made in
+        ("kind", np.int64),  # EV_*
+        ("server", np.int64),
+        ("mtype", np.int64),  # message kind + 2 * the server's epoch
+        ("arrival", np.float64),  # when the message arrived (for latencies)
+    ]
+)
+"""One event of the servers' binary heap."""
+
+
 @kernel(inline=True)
-def _push(
-    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
-    en: np.ndarray, t: float, kind: int, server: int, mtype: int, arrival: float,
-) -> None:  # fmt: skip
+def _before(heap: np.ndarray, i: int, t: float, seq: int) -> bool:
+    """Whether event *i* comes before an event at (*t*, *seq*)."""
+    return heap[i].t < t or (heap[i].t == t and heap[i].seq < seq)
+
+
+@kernel(inline=True)
+def _push(heap: np.ndarray, en: np.ndarray, t: float, kind: int, server: int, mtype: int, arrival: float) -> None:
     """Push an event; the heap is ordered by (time, sequence)."""
     i = en[E_HEAP]
     en[E_HEAP] += 1
@@ -129,55 +145,41 @@ def _push(
     en[E_SEQ] += 1
     while i > 0:
         parent = (i - 1) // 2
-        if ht[parent] < t or (ht[parent] == t and hq[parent] < seq):
+        if _before(heap, parent, t, seq):
             break
-        ht[i] = ht[parent]
-        hq[i] = hq[parent]
-        hk[i] = hk[parent]
-        hs[i] = hs[parent]
-        hm[i] = hm[parent]
-        ha[i] = ha[parent]
+        heap[i] = heap[parent]
         i = parent
-    ht[i] = t
-    hq[i] = seq
-    hk[i] = kind
-    hs[i] = server
-    hm[i] = mtype
-    ha[i] = arrival
+    ev = heap[i]
+    ev.t = t
+    ev.seq = seq
+    ev.kind = kind
+    ev.server = server
+    ev.mtype = mtype
+    ev.arrival = arrival
 
 
 @kernel(inline=True)
-def _pop(
-    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray, en: np.ndarray
-) -> tuple[float, int, int, int, float]:
+def _pop(heap: np.ndarray, en: np.ndarray) -> tuple[float, int, int, int, float]:
     """Pop the earliest event: (time, kind, server, message kind, arrival time)."""
-    t, kind, server, mtype, arrival = ht[0], hk[0], hs[0], hm[0], ha[0]
+    top = heap[0]
+    t, kind, server, mtype, arrival = top.t, top.kind, top.server, top.mtype, top.arrival
     n = en[E_HEAP] - 1
     en[E_HEAP] = n
-    lt, lq, lk, ls, lm, la = ht[n], hq[n], hk[n], hs[n], hm[n], ha[n]
+    if n == 0:
+        return t, kind, server, mtype, arrival
+    last_t, last_seq = heap[n].t, heap[n].seq
     i = 0
     while True:
         c = 2 * i + 1
         if c >= n:
             break
-        if c + 1 < n and (ht[c + 1] < ht[c] or (ht[c + 1] == ht[c] and hq[c + 1] < hq[c])):
+        if c + 1 < n and _before(heap, c + 1, heap[c].t, heap[c].seq):
             c += 1
-        if lt < ht[c] or (lt == ht[c] and lq < hq[c]):
+        if not _before(heap, c, last_t, last_seq):
             break
-        ht[i] = ht[c]
-        hq[i] = hq[c]
-        hk[i] = hk[c]
-        hs[i] = hs[c]
-        hm[i] = hm[c]
-        ha[i] = ha[c]
+        heap[i] = heap[c]
         i = c
-    if n > 0:
-        ht[i] = lt
-        hq[i] = lq
-        hk[i] = lk
-        hs[i] = ls
-        hm[i] = lm
-        ha[i] = la
+    heap[i] = heap[n]
     return t, kind, server, mtype, arrival
 
 
@@ -236,7 +238,7 @@ def _exp(state: np.ndarray, mean: float) -> float:
 @kernel
 def _kill_null(
     zones: np.ndarray, res: np.ndarray, gp: np.ndarray, sv: np.ndarray, qm: np.ndarray,
-    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
+    heap: np.ndarray,
     en: np.ndarray, msize: np.ndarray, rm: np.ndarray, t: float,
 ) -> None:  # fmt: skip
     """The OOM killer kills null: its threads, queued messages and ports go, and ext2fs hears of each port.
@@ -254,7 +256,7 @@ def _kill_null(
     left = rm[RM_OPENED] - rm[RM_NULL_DONE]
     _zalloc._zfree_n(zones, Z_PORTS, left)
     for _ in range(left):
-        _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
+        _push(heap, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
     sv[NULL, S_THREADS] = 0
     sv[NULL, S_COUNTER] = 0
     sv[NULL, S_RECEIVERS] = 0
@@ -270,7 +272,7 @@ def _kill_null(
 def _handle(
     zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
     sv: np.ndarray, qa: np.ndarray, qm: np.ndarray,
-    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
+    heap: np.ndarray,
     en: np.ndarray, ef: np.ndarray, lat: np.ndarray,
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
     zone_map: int, thread_bytes: int, lim: np.ndarray, rm: np.ndarray,
@@ -278,7 +280,7 @@ def _handle(
 ) -> int:  # fmt: skip
     """Process one event (already taken off the heap); return a _process status code.
 
-    An event carries the epoch of its server (``hm = kind of message + 2 * epoch``);
+    An event carries the epoch of its server (``mtype = kind of message + 2 * epoch``);
     events of a server the OOM killer has killed since are void.
     """
     ef[F_NOW] = t
@@ -314,7 +316,7 @@ def _handle(
             _zalloc._zfree(zones, Z_PORTS)  # the dead port is destroyed with its receive right
             if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
                 rm[RM_NULL_DONE] += 1
-                _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
+                _push(heap, en, t, EV_ARRIVE, EXT2FS, M_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
         receive = True
     else:  # EV_READY
         sv[s, S_RECEIVERS] += 1
@@ -337,7 +339,7 @@ def _handle(
                 rm[RM_REFUSED_QUOTA] += 1
                 allowed = False
             if allowed and lim[L_OOM] and _short(zones, ms, res, gp, lim) and sv[NULL, S_THREADS] > 0:
-                _kill_null(zones, res, gp, sv, qm, ht, hq, hk, hs, hm, ha, en, msize, rm, t)
+                _kill_null(zones, res, gp, sv, qm, heap, en, msize, rm, t)
                 if s == NULL:
                     return P.OK  # this very thread died with null
                 allowed = False
@@ -352,13 +354,13 @@ def _handle(
                 sv[s, S_COUNTER] += 1
                 if sv[s, S_THREADS] > sv[s, S_PEAK_THREADS]:
                     sv[s, S_PEAK_THREADS] = sv[s, S_THREADS]
-                _push(ht, hq, hk, hs, hm, ha, en, t + delay, EV_READY, s, tag, t)
+                _push(heap, en, t + delay, EV_READY, s, tag, t)
             else:
                 sv[s, S_REFUSED] += 1
         start = max(t, ef[F_CPU])
         finish = start + _exp(state, svc[s, m])
         ef[F_CPU] = finish
-        _push(ht, hq, hk, hs, hm, ha, en, finish, EV_DONE, s, m + tag, qa[s, head])
+        _push(heap, en, finish, EV_DONE, s, m + tag, qa[s, head])
     backlog = sv[s, S_QTAIL] - sv[s, S_QHEAD]
     if backlog > sv[s, S_PEAK_QUEUE]:
         sv[s, S_PEAK_QUEUE] = backlog
@@ -369,15 +371,15 @@ def _handle(
 def _step(
     zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
     sv: np.ndarray, qa: np.ndarray, qm: np.ndarray,
-    ht: np.ndarray, hq: np.ndarray, hk: np.ndarray, hs: np.ndarray, hm: np.ndarray, ha: np.ndarray,
+    heap: np.ndarray,
     en: np.ndarray, ef: np.ndarray, lat: np.ndarray,
     pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
     zone_map: int, thread_bytes: int, lim: np.ndarray, rm: np.ndarray,
 ) -> int:  # fmt: skip
     """Pop the earliest event off the heap and process it (see :func:`_handle`)."""
-    t, kind, s, tagged, arrival = _pop(ht, hq, hk, hs, hm, ha, en)
+    t, kind, s, tagged, arrival = _pop(heap, en)
     return _handle(
-        zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat, pi, pf, svc, msize, state,
+        zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat, pi, pf, svc, msize, state,
         zone_map, thread_bytes, lim, rm, t, kind, s, tagged, arrival,
     )  # fmt: skip
 
@@ -411,12 +413,7 @@ def _close_burst(
     of the end, events processed).
     """
     cap = 3 * closes + 64 * N_SERVERS + 16
-    ht = np.empty(cap, dtype=np.float64)
-    hq = np.empty(cap, dtype=np.int64)
-    hk = np.empty(cap, dtype=np.int64)
-    hs = np.empty(cap, dtype=np.int64)
-    hm = np.empty(cap, dtype=np.int64)
-    ha = np.empty(cap, dtype=np.float64)
+    heap = np.empty(cap, dtype=HEAP_DTYPE)
     qa = np.empty((N_SERVERS, 2 * closes + 1), dtype=np.float64)
     qm = np.empty((N_SERVERS, 2 * closes + 1), dtype=np.int64)
     en = np.zeros(E_SIZE, dtype=np.int64)
@@ -435,16 +432,16 @@ def _close_burst(
     every = max(1, (3 * closes) // max(1, trace.shape[0]))
     row = 0
     while nxt < closes or en[E_HEAP] > 0:
-        if nxt < closes and (en[E_HEAP] == 0 or arrivals[nxt] < ht[0] or (arrivals[nxt] == ht[0] and nxt < hq[0])):
+        if nxt < closes and (en[E_HEAP] == 0 or not _before(heap, 0, arrivals[nxt], nxt)):
             a = arrivals[nxt]
             nxt += 1
             status = _handle(
-                zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
+                zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
                 pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm, a, EV_ARRIVE, NULL, M_NOTIFY, a,
             )  # fmt: skip
         else:
             status = _step(
-                zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
+                zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
                 pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
             )  # fmt: skip
         events += 1
@@ -709,12 +706,7 @@ def _bomb_timed(
     for s in range(N_SERVERS):
         total += rpcs[s]
     cap = (max_children + 2) * (3 * total + 2) + 64 * N_SERVERS
-    ht = np.empty(cap, dtype=np.float64)
-    hq = np.empty(cap, dtype=np.int64)
-    hk = np.empty(cap, dtype=np.int64)
-    hs = np.empty(cap, dtype=np.int64)
-    hm = np.empty(cap, dtype=np.int64)
-    ha = np.empty(cap, dtype=np.float64)
+    heap = np.empty(cap, dtype=HEAP_DTYPE)
     qcap = (max_children + 2) * total + 1
     qa = np.empty((N_SERVERS, qcap), dtype=np.float64)
     qm = np.empty((N_SERVERS, qcap), dtype=np.int64)
@@ -740,9 +732,9 @@ def _bomb_timed(
             bg[nbg, 1] = rec[1]
             nbg += 1
         nbg = _background_exits(zones, res, gp, its, base_q, fp, state, bg, nbg)
-        while en[E_HEAP] > 0 and ht[0] <= t:
+        while en[E_HEAP] > 0 and heap[0].t <= t:
             status = _step(
-                zones, ms, res, gp, sv, qa, qm, ht, hq, hk, hs, hm, ha, en, ef, lat,
+                zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
                 pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
             )  # fmt: skip
             if status != P.OK:
@@ -754,7 +746,7 @@ def _bomb_timed(
         count += 1
         for s in range(N_SERVERS):
             for _ in range(rpcs[s]):
-                _push(ht, hq, hk, hs, hm, ha, en, t, EV_ARRIVE, s, M_RPC, t)
+                _push(heap, en, t, EV_ARRIVE, s, M_RPC, t)
     return count, P.CHILD_LIMIT, 0, nbg
 
 

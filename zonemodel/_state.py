@@ -20,42 +20,41 @@ USERS: Final = ("user", "root")
 MAX_CHILDREN: Final = 200_000
 
 _STATUS: Final = {
-    P.ZONE_PANIC: ("panic", "zone map"),
-    P.IPC_TASK_INIT: ("panic", "ipc spaces"),
-    P.PMAP_CREATE: ("panic", "kernel_map"),
-    P.KALLOC_MAP_FULL: ("fork failure", "kalloc_map"),
-    P.NO_MEMORY: ("hang", "physical memory"),
-    P.CHILD_LIMIT: ("child limit", ""),
-    P.NO_BOOT: ("no boot", "kernel_map"),
-    P.KMEM_FULL: ("fork failure", "kmem_map"),
-    P.KMEM_NOMEM: ("fork failure", "physical memory"),
-    P.KMAP_FAIL: ("fork failure", "kernel_map"),
+    # status: (outcome, limit, console line or a bracketed description); ZONE_PANIC's names the zone.
+    P.ZONE_PANIC: ("panic", "zone map", "panic: zalloc: zone {zone} exhausted"),
+    P.IPC_TASK_INIT: ("panic", "ipc spaces", "panic: ipc_task_init"),
+    P.PMAP_CREATE: ("panic", "kernel_map", "panic: pmap_create"),
+    P.KALLOC_MAP_FULL: (
+        "fork failure",
+        "kalloc_map",
+        "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]",
+    ),
+    P.NO_MEMORY: ("hang", "physical memory", "[no message: the forking thread waits for a free page for ever]"),
+    P.CHILD_LIMIT: ("child limit", "", ""),
+    P.NO_BOOT: ("no boot", "kernel_map", "[the kernel does not boot: see zonemodel.boot()]"),
+    P.KMEM_FULL: (
+        "fork failure",
+        "kmem_map",
+        "[no panic: fork() fails, kmem_cache_alloc finds no room in kmem_map (KERN_RESOURCE_SHORTAGE)]",
+    ),
+    P.KMEM_NOMEM: (
+        "fork failure",
+        "physical memory",
+        "[no panic: fork() fails, no free page for a kernel object (KERN_RESOURCE_SHORTAGE)]",
+    ),
+    P.KMAP_FAIL: (
+        "fork failure",
+        "kernel_map",
+        "[no panic: fork() fails, no kernel_map for a page directory (KERN_RESOURCE_SHORTAGE)]",
+    ),
 }
 
 
 def describe(status: int, panic_zone: int) -> tuple[str, str, str]:
     """(outcome, limit, console message) for a kernel status code."""
-    outcome, limit = _STATUS[status]
+    outcome, limit, message = _STATUS[status]
     if status == P.ZONE_PANIC:
-        message = f"panic: zalloc: zone {ZONE_NAMES[panic_zone]} exhausted"
-    elif status == P.IPC_TASK_INIT:
-        message = "panic: ipc_task_init"
-    elif status == P.PMAP_CREATE:
-        message = "panic: pmap_create"
-    elif status == P.KALLOC_MAP_FULL:
-        message = "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]"
-    elif status == P.KMEM_FULL:
-        message = "[no panic: fork() fails, kmem_cache_alloc finds no room in kmem_map (KERN_RESOURCE_SHORTAGE)]"
-    elif status == P.KMEM_NOMEM:
-        message = "[no panic: fork() fails, no free page for a kernel object (KERN_RESOURCE_SHORTAGE)]"
-    elif status == P.KMAP_FAIL:
-        message = "[no panic: fork() fails, no kernel_map for a page directory (KERN_RESOURCE_SHORTAGE)]"
-    elif status == P.NO_BOOT:
-        message = "[the kernel does not boot: see zonemodel.boot()]"
-    elif status == P.NO_MEMORY:
-        message = "[no message: the forking thread waits for a free page for ever]"
-    else:
-        message = ""
+        message = message.format(zone=ZONE_NAMES[panic_zone])
     return outcome, limit, message
 
 
@@ -198,10 +197,8 @@ class State:
 
     @property
     def ram_free(self) -> int:
-        gp, page = self.gp, int(self.gp[P.G_PAGE])
-        kalloc_pages = (gp[P.G_KALLOC_MAP] - self.res[P.R_KALLOC_FREE]) // page
-        used = gp[P.G_BASE_PAGES] + self.ms[_zalloc.M_MAP_USED] + kalloc_pages + self.res[P.R_PROC_PAGES]
-        return int(gp[P.G_RAM_PAGES] - used) * page
+        used = P._pages_in_use(self.ms, self.res, self.gp)
+        return int(self.gp[P.G_RAM_PAGES] - used) * int(self.gp[P.G_PAGE])
 
 
 def _is_stolen(what: str) -> bool:

@@ -38,6 +38,7 @@ from zonemodel.policies import policy as get_policy
 from zonemodel.presets import Kernel
 from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
 from zonemodel.seeds import SeedLike, replicate_states
+from zonemodel.servers import _arrays
 from zonemodel.zones import ZONE_NAMES
 
 __all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb"]
@@ -228,8 +229,8 @@ def _result(
 
 def run_on_state(
     state: State, *, start: str, chain: bool, user: str, rng_state: np.ndarray
-) -> tuple[ForkBombResult, np.ndarray, int]:
-    """Run one bomb on *state* in place; return the result, the children's table indices and the status."""
+) -> tuple[ForkBombResult, np.ndarray]:
+    """Run one bomb on *state* in place; return the result and the children's table indices and addresses."""
     kernel = state.kernel
     state.gp[P.G_CHAIN] = int(chain)
     child_q = child_row(kernel, start, user)
@@ -261,7 +262,7 @@ def run_on_state(
         user=user,
         background=nbg,
     )
-    return result, child_tidx[: int(count)], int(status)
+    return result, child_tidx[: int(count)]
 
 
 def fork_bomb(
@@ -351,7 +352,7 @@ def fork_bomb(
         if not booted.boot.booted or booted.boot_status != P.OK:
             return _no_boot(booted, start_s, chain, user_s, 1)
         state = replicate_states(seed, 1)[0].copy()
-        result, _, _ = run_on_state(booted, start=start_s, chain=chain, user=user_s, rng_state=state)
+        result, _ = run_on_state(booted, start=start_s, chain=chain, user=user_s, rng_state=state)
         return result
     return summarise(
         run_replicates(kernel, start=start_s, chain=chain, user=user_s, seed=seed, first=0, count=int(runs))
@@ -415,8 +416,6 @@ def _timed_arrays(
     kernel: Kernel, pol: ThreadPolicy
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Kernel arrays of a timed bomb: requests per fork, policy, service times, message sizes."""
-    from zonemodel.servers import _arrays
-
     rpcs = np.zeros(S.N_SERVERS, dtype=np.int64)
     rpcs[S.PROC] = kernel.fork_rpcs_proc
     rpcs[S.AUTH] = kernel.fork_rpcs_auth
@@ -469,14 +468,13 @@ _ACTS: Final = (
 )
 
 
-def _limited_outcome(status: int, zone: int, acts: np.ndarray, other: int) -> tuple[str, str, str]:
+def _limited_outcome(status: int, zone: int, acts: np.ndarray) -> tuple[str, str, str]:
     if status in (R.OTHER_DONE, P.CHILD_LIMIT):
         return "survived", "", ""
     if status in (R.OTHER_FAILED, R.LIMITED):
-        first = next((i for i in range(8) if acts[i] and (i < 4) == (status == R.LIMITED)), None)
-        if first is None:
-            first = next(i for i in range(8) if acts[i])
-        name = _ACTS[first]
+        # The run ended at the first refusal of that user, so exactly one of its counters is set.
+        mine = range(4) if status == R.LIMITED else range(4, 8)
+        name = _ACTS[next(i for i in mine if acts[i])]
         outcome = "stopped by a limit" if status == R.LIMITED else "survived"
         who = "the other user's" if status == R.OTHER_FAILED else "the bomber's"
         return outcome, name, f"[no panic: {who} fork() fails ({name})]"
@@ -504,7 +502,7 @@ def _limited(
             booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_q, other_q, booted.fp, states, lim,
             other, out, acts,
         )  # fmt: skip
-        described = [_limited_outcome(int(out[i, 1]), int(out[i, 4]), acts[i], other) for i in range(runs)]
+        described = [_limited_outcome(int(out[i, 1]), int(out[i, 4]), acts[i]) for i in range(runs)]
         completed = tuple(bool(out[i, 5] == other and other > 0) for i in range(runs))
         return ForkBombRuns(
             values=tuple(int(v) for v in out[:, 0]),
@@ -521,7 +519,7 @@ def _limited(
     return _result(
         booted,
         processes=a,
-        described=_limited_outcome(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]), acts_one, other),
+        described=_limited_outcome(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]), acts_one),
         hit_by=("child", "background", "other user")[int(who)],
         start=start,
         chain=chain,

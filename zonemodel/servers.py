@@ -24,7 +24,8 @@ from zonemodel import _zalloc
 from zonemodel._state import State, check_kernel, describe
 from zonemodel.errors import ParameterError
 from zonemodel.limits import Limits
-from zonemodel.policies import UPSTREAM_1997, ThreadPolicy, policy
+from zonemodel.policies import UPSTREAM_1997, ThreadPolicy
+from zonemodel.policies import policy as get_policy
 from zonemodel.presets import Kernel
 from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
 from zonemodel.seeds import SeedLike, replicate_states
@@ -214,7 +215,7 @@ def close_burst(
     """
     check_kernel(kernel)
     n_proc, n_ports, mode = _check(processes, ports_each, close)
-    pol = _policy_value(policy)
+    pol = get_policy(policy)
     if limits is not None and not isinstance(limits, Limits):
         raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
     if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 1_000_000:
@@ -297,10 +298,6 @@ def _remedies(rm: np.ndarray) -> dict[str, int]:
         (S.RM_OOM_KILLS, "oom_killer killed null"),
     )
     return {name: int(rm[i]) for i, name in names if rm[i]}
-
-
-def _policy_value(value: str | ThreadPolicy) -> ThreadPolicy:
-    return policy(value)
 
 
 @dataclass(frozen=True)
