@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numba
+import numba.core.options
 
 __all__ = ["CACHE", "CacheWarning", "kernel"]
 
@@ -26,6 +27,9 @@ CACHE: bool = os.environ.get("ZONEMODEL_NUMBA_CACHE", "1") != "0"
 
 _OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "boundscheck": False}
 _warned = False
+
+# numba's own switch for compiling without its runtime (see ``refcount`` below).
+_HAS_NRT_OPTION: bool = hasattr(numba.core.options.DefaultOptions, "_nrt")
 
 
 class CacheWarning(UserWarning):
@@ -44,18 +48,28 @@ def _no_cache(exc: Exception) -> None:
         )
 
 
-def kernel(func: F | None = None, *, parallel: bool = False, inline: bool = False) -> Any:
+def kernel(func: F | None = None, *, parallel: bool = False, inline: bool = False, refcount: bool = True) -> Any:
     """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options).
 
     ``inline=True`` inlines the kernel into its callers at numba's IR level:
     for small functions on a hot path, which would otherwise pay a call with
     many array arguments (and their reference counting) every time.
+
+    ``refcount=False`` compiles the kernel without numba's runtime (NRT), so
+    the kernel and everything inlined into it do no reference counting: for
+    the event loops, where the atomic increments and decrements of a dozen
+    arrays per event cost more than the event itself.  Such a kernel must not
+    create or return arrays; its caller owns every array it is given.  numba
+    uses the same option for its own hot paths.  If this numba lacks it, the
+    kernel is compiled with the runtime (same results, slower).
     """
 
     def decorate(f: F) -> Any:
         options = {**_OPTIONS, "parallel": parallel}
         if inline:
             options["inline"] = "always"
+        if not refcount and _HAS_NRT_OPTION:
+            options["_nrt"] = False
         if CACHE:
             try:
                 return numba.njit(cache=True, **options)(f)

@@ -153,7 +153,7 @@ def _km_free(res: np.ndarray, start: int, pages: int) -> bool:
     return True
 
 
-@kernel
+@kernel(inline=True)
 def _kalloc_zone(nbytes: int) -> int:
     """Index of the kalloc zone for a block of *nbytes* below a page (kalloc.16, kalloc.32, ...)."""
     z = Z_KALLOC0
@@ -171,7 +171,7 @@ def _pages_in_use(ms: np.ndarray, res: np.ndarray, gp: np.ndarray) -> int:
     return gp[G_BASE_PAGES] + ms[_zalloc.M_MAP_USED] + kalloc_pages + res[R_PROC_PAGES]
 
 
-@kernel
+@kernel(inline=True)
 def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> tuple[int, int]:
     """Kalloc for IPC tables and messages: (status, address).
 
@@ -190,7 +190,7 @@ def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, 
     return OK, start
 
 
-@kernel
+@kernel(inline=True)
 def _kfree(zones: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int, addr: int) -> None:
     """Give back what :func:`_kalloc` returned (*addr* is ignored below a page)."""
     if nbytes < gp[G_PAGE]:

@@ -24,12 +24,12 @@ _U64 = np.uint64(64)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@kernel
+@kernel(inline=True)
 def _rotl(x: np.uint64, k: np.uint64) -> np.uint64:
     return (x << k) | (x >> (_U64 - k))
 
 
-@kernel
+@kernel(inline=True)
 def _next_u64(s: np.ndarray) -> np.uint64:
     """Advance the state *s* in place and return the next 64-bit output."""
     result = _rotl(s[1] * _U5, _U7) * _U9
@@ -43,7 +43,7 @@ def _next_u64(s: np.ndarray) -> np.uint64:
     return result
 
 
-@kernel
+@kernel(inline=True)
 def _uniform(s: np.ndarray) -> float:
     """A double in [0, 1) with 53 random bits."""
     return float(_next_u64(s) >> _U11) * _INV53

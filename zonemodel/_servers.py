@@ -23,6 +23,8 @@ Model, per server (proc, auth, exec, term, ext2fs, null):
 
 Events are ordered by (time, sequence number) in a binary heap of
 :data:`HEAP_DTYPE` records, so equal times are served in the order they were made.
+The two event loops (:func:`_close_loop`, :func:`_run_until`) inline the
+handlers and are compiled without reference counting.
 """
 
 from __future__ import annotations
@@ -230,7 +232,7 @@ def _policy(
     return True, pf[PF_BACKOFF] * n / free_threads
 
 
-@kernel
+@kernel(inline=True)
 def _exp(state: np.ndarray, mean: float) -> float:
     return -mean * math.log(1.0 - _uniform(state))
 
@@ -384,6 +386,31 @@ def _step(
     )  # fmt: skip
 
 
+@kernel(refcount=False)
+def _run_until(
+    zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
+    sv: np.ndarray, qa: np.ndarray, qm: np.ndarray,
+    heap: np.ndarray,
+    en: np.ndarray, ef: np.ndarray, lat: np.ndarray,
+    pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray, state: np.ndarray,
+    zone_map: int, thread_bytes: int, lim: np.ndarray, rm: np.ndarray, until: float,
+) -> int:  # fmt: skip
+    """Process every event due by *until*; stop at the first that does not return OK.
+
+    Compiled without reference counting (``refcount=False``): with the
+    handlers inlined, each event would otherwise pay an atomic increment and
+    decrement for most of these arrays, several times the cost of the event.
+    """
+    while en[E_HEAP] > 0 and heap[0].t <= until:
+        status = _step(
+            zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
+            pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
+        )  # fmt: skip
+        if status != P.OK:
+            return status
+    return P.OK
+
+
 @kernel
 def _start_pools(zones: np.ndarray, ms: np.ndarray, sv: np.ndarray, pi: np.ndarray) -> int:
     """Each server starts with its initial threads (one for libports, the pool for a fixed pool)."""
@@ -427,23 +454,41 @@ def _close_burst(
         t += _exp(state, interval)
         arrivals[i] = t
     en[E_SEQ] = closes
+    return _close_loop(
+        zones, ms, res, gp, sv, pi, pf, svc, msize, state, zone_map, thread_bytes, lat, trace, lim, rm,
+        heap, qa, qm, en, ef, arrivals,
+    )  # fmt: skip
+
+
+@kernel(refcount=False)
+def _close_loop(
+    zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray,
+    sv: np.ndarray, pi: np.ndarray, pf: np.ndarray, svc: np.ndarray, msize: np.ndarray,
+    state: np.ndarray, zone_map: int, thread_bytes: int,
+    lat: np.ndarray, trace: np.ndarray, lim: np.ndarray, rm: np.ndarray,
+    heap: np.ndarray, qa: np.ndarray, qm: np.ndarray, en: np.ndarray, ef: np.ndarray, arrivals: np.ndarray,
+) -> tuple[int, float, int]:  # fmt: skip
+    """The event loop of :func:`_close_burst`: merge the sorted *arrivals* with the heap and serve them.
+
+    Compiled without reference counting (``refcount=False``), like
+    :func:`_run_until`: the caller owns every array.
+    """
+    closes = arrivals.shape[0]
     nxt = 0
     events = 0
     every = max(1, (3 * closes) // max(1, trace.shape[0]))
     row = 0
     while nxt < closes or en[E_HEAP] > 0:
         if nxt < closes and (en[E_HEAP] == 0 or not _before(heap, 0, arrivals[nxt], nxt)):
-            a = arrivals[nxt]
+            t = arrivals[nxt]
             nxt += 1
-            status = _handle(
-                zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
-                pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm, a, EV_ARRIVE, NULL, M_NOTIFY, a,
-            )  # fmt: skip
+            kind, s, tagged, arrival = EV_ARRIVE, NULL, M_NOTIFY, t
         else:
-            status = _step(
-                zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
-                pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
-            )  # fmt: skip
+            t, kind, s, tagged, arrival = _pop(heap, en)
+        status = _handle(
+            zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
+            pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm, t, kind, s, tagged, arrival,
+        )  # fmt: skip
         events += 1
         if row < trace.shape[0] and events % every == 0:
             trace[row, 0] = ef[F_NOW]
@@ -732,13 +777,12 @@ def _bomb_timed(
             bg[nbg, 1] = rec[1]
             nbg += 1
         nbg = _background_exits(zones, res, gp, its, base_q, fp, state, bg, nbg)
-        while en[E_HEAP] > 0 and heap[0].t <= t:
-            status = _step(
-                zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
-                pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm,
-            )  # fmt: skip
-            if status != P.OK:
-                return count, status, WHO_SERVER, nbg
+        status = _run_until(
+            zones, ms, res, gp, sv, qa, qm, heap, en, ef, lat,
+            pi, pf, svc, msize, state, zone_map, thread_bytes, lim, rm, t,
+        )  # fmt: skip
+        if status != P.OK:
+            return count, status, WHO_SERVER, nbg
         generation = count + 1 if gp[P.G_CHAIN] else 1
         status = P._spawn(zones, ms, res, gp, its, child_q, generation, rec)
         if status != P.OK:

@@ -177,7 +177,7 @@ def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
     return final
 
 
-@kernel
+@kernel(inline=True)
 def _zfree_n(zones: np.ndarray, z: int, n: int) -> None:
     """Return *n* elements to zone *z*'s free list."""
     zn = zones[z]
@@ -185,7 +185,7 @@ def _zfree_n(zones: np.ndarray, z: int, n: int) -> None:
     zn.free += n
 
 
-@kernel
+@kernel(inline=True)
 def _zfree(zones: np.ndarray, z: int) -> None:
     """Return one element to zone *z*'s free list (never to the zone map)."""
     zn = zones[z]
