@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 
@@ -53,6 +54,17 @@ def test_kernels_are_frozen_and_hashable() -> None:
         k.zone_map = 1  # type: ignore[misc]
     assert k == zonemodel.gnumach(2005)
     assert len({k, zonemodel.gnumach(2005)}) == 1
+
+
+@pytest.mark.parametrize("year", [2005, 2013])
+def test_kernels_pickle_with_their_provenance(year: int) -> None:
+    kernel = zonemodel.gnumach(year, ram="512 MiB")
+    again = pickle.loads(pickle.dumps(kernel))
+    assert again == kernel
+    assert again.overrides() == ("ram",)
+    assert all(again.provenance(n) == kernel.provenance(n) for n in _FIELD_NAMES)
+    with pytest.raises(TypeError):
+        again._provenance["ram"] = None  # type: ignore[index]  # still read-only
 
 
 def test_repr_is_readable() -> None:

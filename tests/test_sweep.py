@@ -21,7 +21,7 @@ from numba.core.dispatcher import Dispatcher
 
 import zonemodel as zm
 from zonemodel.errors import ParameterError, UnitError, UnknownPresetError
-from zonemodel.sweep import STATISTICS
+from zonemodel.sweep import STATISTICS, STORM_STATISTICS, storm_statistics
 
 GRID = {"year": [2005, 2007], "zone_map": ["4 MiB", "8 MiB"], "start": ["console", "ssh"]}
 RUNS = 24
@@ -500,3 +500,88 @@ def test_no_tqdm_means_no_bar_and_no_error(
     result = zm.sweep(zm.fork_bomb, GRID, runs=RUNS, seed=SEED, progress=True)
     assert capsys.readouterr().err == ""
     assert same(result, serial)
+
+
+# ---------------------------------------------------------------------------- close bursts
+
+STORM_GRID = {
+    "year": [2005],
+    "processes": [2],
+    "ports_each": [1500],
+    "policy": ["upstream-1997", "debian-throttle"],
+    "other": [0, 40],
+    "limits": [None, zm.Limits(ports_per_task=1000)],
+}
+STORM_RUNS = 10
+
+
+@pytest.fixture(scope="module")
+def storms() -> zm.SweepResult:
+    return zm.sweep(zm.close_burst, STORM_GRID, runs=STORM_RUNS, seed=SEED)
+
+
+def same_storms(a: zm.SweepResult, b: zm.SweepResult) -> bool:
+    """The same table, NaN (no other user) included."""
+    return a.table.dtype == b.table.dtype and repr(a.table.tolist()) == repr(b.table.tolist())
+
+
+def test_storm_table_columns(storms: zm.SweepResult) -> None:
+    names = tuple(STORM_GRID) + tuple(name for name, _ in STORM_STATISTICS)
+    assert storms.table.dtype.names == names
+    assert len(storms) == 8
+    assert storms.table["runs"].tolist() == [STORM_RUNS] * 8
+    # other_completed_share is NaN exactly where there is no other user.
+    assert np.isnan(storms.table["other_completed_share"]).tolist() == [o == 0 for o in storms.table["other"]]
+
+
+def test_each_storm_row_is_close_burst_with_child_i_of_the_seed(storms: zm.SweepResult) -> None:
+    children = np.random.SeedSequence(SEED).spawn(len(storms))
+    for i, params in enumerate(itertools.product(*STORM_GRID.values())):
+        keywords = dict(zip(STORM_GRID, params, strict=True))
+        keywords.pop("year")
+        want = zm.close_burst(zm.gnumach(2005), runs=STORM_RUNS, seed=children[i], **keywords)
+        assert storms.distributions[i] == want
+        stats = storms.table[i].tolist()[-len(STORM_STATISTICS) :]
+        assert repr(stats) == repr(storm_statistics(want))
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, STORM_RUNS])
+def test_storm_batch_size_does_not_change_the_table(storms: zm.SweepResult, batch_size: int) -> None:
+    assert same_storms(zm.sweep(zm.close_burst, STORM_GRID, runs=STORM_RUNS, seed=SEED, batch_size=batch_size), storms)
+
+
+def test_storm_process_pool_gives_the_same_table(storms: zm.SweepResult) -> None:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = zm.sweep(zm.close_burst, STORM_GRID, runs=STORM_RUNS, seed=SEED, executor=pool, batch_size=4)
+    assert same_storms(result, storms)
+
+
+def test_storm_dask_gives_the_same_table(storms: zm.SweepResult, dask_client: Any) -> None:
+    result = zm.sweep(zm.close_burst, STORM_GRID, runs=STORM_RUNS, seed=SEED, executor=dask_client.get_executor())
+    assert same_storms(result, storms)
+
+
+def test_the_fast_storm_panics_where_the_throttle_does_not() -> None:
+    grid = {"year": [2005], "processes": [2], "ports_each": [10_000], "policy": ["upstream-1997", "debian-throttle"]}
+    table = zm.sweep(zm.close_burst, grid, runs=5, seed=3).table
+    assert table["panic_share"].tolist() == [1.0, 0.0]
+    assert table["null_threads_median"][0] > 100 * table["null_threads_median"][1]
+
+
+@pytest.mark.parametrize(
+    ("grid", "match"),
+    [
+        ({"year": [2005]}, "close_burst needs 'processes', 'ports_each'"),
+        ({"year": [2005], "processes": [2]}, "close_burst needs 'ports_each'"),
+        ({"year": [2005], "processes": [0], "ports_each": [5]}, '"processes" must be an integer between 1'),
+        ({"year": [2005], "processes": [1], "ports_each": [5], "close": ["quick"]}, '"close" must be one of'),
+        ({"year": [2005], "processes": [1], "ports_each": [5], "policy": ["nope"]}, "policy"),
+        ({"year": [2005], "processes": [1], "ports_each": [5], "limits": [3]}, '"limits" must be None'),
+        ({"year": [2005], "processes": [1], "ports_each": [5], "other": [-1]}, '"other" must be an integer'),
+        ({"year": [2005], "zone_map": ["32 MiB"], "processes": [1], "ports_each": [5]}, "does not boot"),
+        ({"year": [2005], "processes": [1], "ports_each": [5], "start": ["ssh"]}, "unknown parameter 'start'"),
+    ],
+)
+def test_bad_storm_grids_are_refused_before_any_work(grid: dict[str, Any], match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        zm.sweep(zm.close_burst, grid, runs=1, seed=0)

@@ -19,7 +19,7 @@ Each value carries its provenance (see :mod:`zonemodel.provenance`);
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
@@ -232,6 +232,10 @@ class Kernel:
         """Names of the fields set by the user rather than by the preset."""
         return tuple(n for n in _FIELD_NAMES if self._provenance[n].kind == "override")
 
+    def __reduce__(self) -> tuple[Callable[..., Kernel], tuple[dict[str, Any], dict[str, Provenance]]]:
+        """Pickle as field values and provenance (the read-only provenance mapping is rebuilt on load)."""
+        return _unpickle, ({name: getattr(self, name) for name in _FIELD_NAMES}, dict(self._provenance))
+
     def __repr__(self) -> str:
         changed = self.overrides()
         extra = f", overrides=({', '.join(changed)})" if changed else ""
@@ -242,6 +246,10 @@ class Kernel:
 
 
 _FIELD_NAMES: Final = tuple(f.name for f in dataclasses.fields(Kernel) if not f.name.startswith("_"))
+
+
+def _unpickle(values: dict[str, Any], provenance: dict[str, Provenance]) -> Kernel:
+    return Kernel(**values, _provenance=MappingProxyType(provenance))
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,20 @@ def _check(processes: object, ports_each: object, close: object) -> tuple[int, i
     return int(processes), int(ports_each), str(close)  # type: ignore[call-overload]
 
 
+def _check_remedies(limits: object, other: object) -> None:
+    if limits is not None and not isinstance(limits, Limits):
+        raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
+    if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 1_000_000:
+        raise ParameterError(f'"other" must be an integer between 0 and 1000000, got {other!r}')
+
+
+def _booted(kernel: Kernel) -> State:
+    booted = State.booted(kernel)
+    if not booted.boot.booted or booted.boot_status != P.OK:
+        raise ParameterError(f'"kernel": {kernel!r} does not boot ({booted.boot.reason or "its tasks do not fit"})')
+    return booted
+
+
 def _arrays(kernel: Kernel) -> tuple[np.ndarray, np.ndarray, int]:
     svc = np.full((S.N_SERVERS, S.N_KINDS), kernel.service_rpc, dtype=np.float64)
     svc[S.NULL, S.M_NOTIFY] = kernel.service_notify_null
@@ -158,6 +172,17 @@ def _arrays(kernel: Kernel) -> tuple[np.ndarray, np.ndarray, int]:
     msize = np.array([kernel.notify_msg_size, kernel.rpc_msg_size], dtype=np.int64)
     thread_bytes = kernel.thread_size + kernel.pcb_size + 2 * kernel.port_size
     return svc, msize, thread_bytes
+
+
+def _storm(
+    kernel: Kernel, processes: int, ports_each: int, mode: str, pol: ThreadPolicy
+) -> tuple[tuple[np.ndarray, ...], tuple[int | float, ...]]:
+    """The storm kernels' arguments: (policy and service arrays, (sizes, interval, zone map, thread bytes))."""
+    svc, msize, thread_bytes = _arrays(kernel)
+    pi, pf = pol.arrays()
+    interval = kernel.close_interval_fast if mode == "fast" else kernel.close_interval_slow
+    sizes = (processes, ports_each, kernel.null_names, kernel.ext2fs_names)
+    return (pi, pf, svc, msize), (*sizes, interval, kernel.zone_map, thread_bytes)
 
 
 def _outcome(status: int, phase: int, panic_zone: int) -> tuple[str, str, str]:
@@ -216,77 +241,143 @@ def close_burst(
     check_kernel(kernel)
     n_proc, n_ports, mode = _check(processes, ports_each, close)
     pol = get_policy(policy)
-    if limits is not None and not isinstance(limits, Limits):
-        raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
-    if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 1_000_000:
-        raise ParameterError(f'"other" must be an integer between 0 and 1000000, got {other!r}')
-    lim = (limits or Limits()).arrays()
-    port_bytes = kernel.port_size
+    _check_remedies(limits, other)
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
-    booted = State.booted(kernel)
-    if not booted.boot.booted or booted.boot_status != P.OK:
-        raise ParameterError(f'"kernel": {kernel!r} does not boot ({booted.boot.reason or "its tasks do not fit"})')
-    svc, msize, thread_bytes = _arrays(kernel)
-    pi, pf = pol.arrays()
-    interval = kernel.close_interval_fast if mode == "fast" else kernel.close_interval_slow
-    states = replicate_states(seed, int(runs))
-    args = (n_proc, n_ports, kernel.null_names, kernel.ext2fs_names, interval, kernel.zone_map, thread_bytes)
     if runs == 1:
-        sv = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
-        lat = np.empty(min(LATENCY_CAP, 2 * n_proc * n_ports + 1), dtype=np.float64)
-        trace = np.zeros((TRACE_ROWS, 3), dtype=np.float64)
-        out = np.zeros(5, dtype=np.int64)
-        rm = np.zeros(S.RM_SIZE, dtype=np.int64)
-        state = booted
-        S._burst_run(
-            state.zones, state.ms, state.res, state.gp, state.its, state.base_q, pi, pf, svc, msize,
-            states[0].copy(), *args, sv, lat, trace, out, lim, rm, port_bytes, int(other),
-        )  # fmt: skip
-        status, phase = int(out[0]), int(out[1])
-        outcome, limit, message = _outcome(status, phase, int(state.ms[_zalloc.M_PANIC_ZONE]))
-        served = min(lat.shape[0], int(sv[S.NULL, S.S_SERVED] + sv[S.EXT2FS, S.S_SERVED]))
-        values = lat[:served] * 1e3
-        rows = [tuple(r) for r in trace if r[0] > 0 or r[2] > 0]
-        return CloseBurstResult(
-            outcome=outcome,
-            message=message,
-            limit=limit,
-            opened=int(out[2]),
-            policy=pol.key,
-            peak_threads={name: int(sv[i, S.S_PEAK_THREADS]) for i, name in enumerate(S.SERVER_NAMES)},
-            peak_backlog={name: int(sv[i, S.S_PEAK_QUEUE]) for i, name in enumerate(S.SERVER_NAMES)},
-            latency_ms={
-                "p50": round(_percentile(values, 50), 3),
-                "p99": round(_percentile(values, 99), 3),
-                "max": round(float(values.max()) if values.size else 0.0, 3),
-            },
-            duration=int(out[4]) / 1e6,
-            zone_map_used=state.zone_map_used,
-            zone_map_size=kernel.zone_map,
-            zones=zone_usage(ZONE_NAMES, state.zones),
-            trace=tuple((float(t), int(n), int(b)) for t, n, b in rows),
-            remedies=_remedies(rm),
-            other_opened=int(rm[S.RM_B_OPENED]),
-            other_completed=(int(rm[S.RM_B_OPENED]) == other and status == P.OK) if other else None,
-        )
-    out = np.zeros((int(runs), 7), dtype=np.int64)
-    peaks = np.zeros((int(runs), 2 * S.N_SERVERS), dtype=np.int64)
-    lats = np.full((int(runs), min(LATENCY_CAP // 16, 2 * n_proc * n_ports + 1)), np.nan)
-    rms = np.zeros((int(runs), S.RM_SIZE), dtype=np.int64)
-    S._burst_many(
-        booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, pi, pf, svc, msize,
-        states, *args, out, peaks, lats, lim, port_bytes, int(other), rms,
+        return _single(kernel, n_proc, n_ports, mode, pol, limits, int(other), seed)
+    rows = run_replicates(
+        kernel, processes=n_proc, ports_each=n_ports, close=mode, policy=pol, limits=limits, other=int(other),
+        seed=seed, first=0, count=int(runs),
     )  # fmt: skip
-    described = [_outcome(int(out[i, 0]), int(out[i, 1]), int(out[i, 5])) for i in range(out.shape[0])]
-    p99 = tuple(round(float(np.nanpercentile(row, 99)) * 1e3, 3) if np.isfinite(row).any() else 0.0 for row in lats)
-    done = [bool(rms[i, S.RM_B_OPENED] == other and out[i, 0] == P.OK) for i in range(out.shape[0])]
+    return summarise(rows)
+
+
+def _single(
+    kernel: Kernel,
+    n_proc: int,
+    n_ports: int,
+    mode: str,
+    pol: ThreadPolicy,
+    limits: Limits | None,
+    other: int,
+    seed: SeedLike,
+) -> CloseBurstResult:
+    """One storm, with everything recorded (the trace, every latency, per-zone usage)."""
+    lim = (limits or Limits()).arrays()
+    port_bytes = kernel.port_size
+    booted = _booted(kernel)
+    states = replicate_states(seed, 1)
+    model, args = _storm(kernel, n_proc, n_ports, mode, pol)
+    sv = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
+    lat = np.empty(min(LATENCY_CAP, 2 * n_proc * n_ports + 1), dtype=np.float64)
+    trace = np.zeros((TRACE_ROWS, 3), dtype=np.float64)
+    out = np.zeros(5, dtype=np.int64)
+    rm = np.zeros(S.RM_SIZE, dtype=np.int64)
+    S._burst_run(
+        booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, *model,
+        states[0].copy(), *args, sv, lat, trace, out, lim, rm, port_bytes, other,
+    )  # fmt: skip
+    status, phase = int(out[0]), int(out[1])
+    outcome, limit, message = _outcome(status, phase, int(booted.ms[_zalloc.M_PANIC_ZONE]))
+    served = min(lat.shape[0], int(sv[S.NULL, S.S_SERVED] + sv[S.EXT2FS, S.S_SERVED]))
+    values = lat[:served] * 1e3
+    rows = [tuple(r) for r in trace if r[0] > 0 or r[2] > 0]
+    return CloseBurstResult(
+        outcome=outcome,
+        message=message,
+        limit=limit,
+        opened=int(out[2]),
+        policy=pol.key,
+        peak_threads={name: int(sv[i, S.S_PEAK_THREADS]) for i, name in enumerate(S.SERVER_NAMES)},
+        peak_backlog={name: int(sv[i, S.S_PEAK_QUEUE]) for i, name in enumerate(S.SERVER_NAMES)},
+        latency_ms={
+            "p50": round(_percentile(values, 50), 3),
+            "p99": round(_percentile(values, 99), 3),
+            "max": round(float(values.max()) if values.size else 0.0, 3),
+        },
+        duration=int(out[4]) / 1e6,
+        zone_map_used=booted.zone_map_used,
+        zone_map_size=kernel.zone_map,
+        zones=zone_usage(ZONE_NAMES, booted.zones),
+        trace=tuple((float(t), int(n), int(b)) for t, n, b in rows),
+        remedies=_remedies(rm),
+        other_opened=int(rm[S.RM_B_OPENED]),
+        other_completed=(int(rm[S.RM_B_OPENED]) == other and status == P.OK) if other else None,
+    )
+
+
+ROW_DTYPE: Final = np.dtype(
+    [
+        ("status", "i8"),  # a _process status code
+        ("phase", "i8"),  # 0 boot, 1 open, 2 close, 3 the other user
+        ("opened", "i8"),
+        ("panic_zone", "i8"),  # zone named in the panic, or -1
+        ("peak_null_threads", "i8"),
+        ("p99_latency_ms", "f8"),
+        ("other_completed", "i8"),  # 1 or 0; -1 without other=
+    ]
+)
+"""One replicate of :func:`close_burst` as :func:`run_replicates` returns it."""
+
+
+def run_replicates(
+    kernel: Kernel,
+    *,
+    processes: int,
+    ports_each: int,
+    close: str = "fast",
+    policy: str | ThreadPolicy = UPSTREAM_1997,
+    limits: Limits | None = None,
+    other: int = 0,
+    seed: SeedLike,
+    first: int,
+    count: int,
+) -> np.ndarray:
+    """Replicates ``first .. first + count - 1`` of a close burst, as :data:`ROW_DTYPE` rows.
+
+    Replicate ``first + i`` is seeded by child ``first + i`` of *seed*, so
+    batches of replicates give the same rows as one call: the unit of work
+    that :func:`zonemodel.sweep` ships to workers, and what
+    ``close_burst(..., runs=N)`` summarises.
+    """
+    check_kernel(kernel)
+    n_proc, n_ports, mode = _check(processes, ports_each, close)
+    _check_remedies(limits, other)
+    pol = get_policy(policy)
+    booted = _booted(kernel)
+    model, args = _storm(kernel, n_proc, n_ports, mode, pol)
+    out = np.zeros((count, 7), dtype=np.int64)
+    peaks = np.zeros((count, 2 * S.N_SERVERS), dtype=np.int64)
+    lats = np.full((count, min(LATENCY_CAP // 16, 2 * n_proc * n_ports + 1)), np.nan)
+    rms = np.zeros((count, S.RM_SIZE), dtype=np.int64)
+    S._burst_many(
+        booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, *model,
+        replicate_states(seed, count, start=first), *args, out, peaks, lats, (limits or Limits()).arrays(),
+        kernel.port_size, int(other), rms,
+    )  # fmt: skip
+    rows = np.zeros(count, dtype=ROW_DTYPE)
+    rows["status"], rows["phase"], rows["opened"], rows["panic_zone"] = out[:, 0], out[:, 1], out[:, 2], out[:, 5]
+    rows["peak_null_threads"] = peaks[:, S.NULL]
+    for i, row in enumerate(lats):
+        rows["p99_latency_ms"][i] = round(float(np.nanpercentile(row, 99)) * 1e3, 3) if np.isfinite(row).any() else 0.0
+    if other:
+        rows["other_completed"] = (rms[:, S.RM_B_OPENED] == other) & (out[:, 0] == P.OK)
+    else:
+        rows["other_completed"] = -1
+    return rows
+
+
+def summarise(rows: np.ndarray) -> CloseBurstRuns:
+    """The distribution of close-burst replicates (rows of :func:`run_replicates`, in replicate order)."""
+    described = [_outcome(int(r["status"]), int(r["phase"]), int(r["panic_zone"])) for r in rows]
+    done = rows["other_completed"]
     return CloseBurstRuns(
         outcomes=tuple(Counter(d[0] for d in described).most_common()),
         messages=tuple(Counter(d[2] for d in described).most_common()),
-        peak_null_threads=tuple(int(v) for v in peaks[:, S.NULL]),
-        p99_latency_ms=p99,
-        other_completed=sum(done) / len(done) if other else None,
+        peak_null_threads=tuple(int(v) for v in rows["peak_null_threads"]),
+        p99_latency_ms=tuple(float(v) for v in rows["p99_latency_ms"]),
+        other_completed=float((done == 1).sum() / len(done)) if len(done) and done[0] >= 0 else None,
     )
 
 

@@ -1,7 +1,7 @@
 """Parameter sweeps: one experiment over a grid of settings, on any executor.
 
-:func:`sweep` runs an experiment (for now :func:`zonemodel.fork_bomb`) for
-every parameter set of a grid, ``runs`` independently seeded replicates each,
+:func:`sweep` runs an experiment (:func:`zonemodel.fork_bomb` or
+:func:`zonemodel.close_burst`) for every parameter set of a grid, ``runs`` independently seeded replicates each,
 and returns a :class:`SweepResult` whose ``table`` has one row per parameter
 set.  The work is cut into tasks of one parameter set and a block of its
 replicates; tasks run in this process (``executor=None``) or on any
@@ -41,9 +41,10 @@ from typing import Any, Final, Protocol
 import numba
 import numpy as np
 
+from zonemodel import forkbomb, servers
 from zonemodel._state import check_kernel
 from zonemodel.errors import ParameterError
-from zonemodel.forkbomb import _check_common, fork_bomb, run_replicates, summarise
+from zonemodel.forkbomb import _check_common, fork_bomb
 from zonemodel.policies import policy
 from zonemodel.presets import _SPECS, YEARS, Kernel, gnumach
 from zonemodel.progress import Progress
@@ -183,11 +184,60 @@ STATISTICS: Final = (
 )
 """Statistics columns of a count experiment's table (e.g. fork bombs), with their dtype ("U": string)."""
 
+
+def _check_close_burst(kernel: Kernel, **keywords: Any) -> None:
+    check_kernel(kernel)
+    servers._check(keywords["processes"], keywords["ports_each"], keywords["close"])
+    policy(keywords["policy"])
+    servers._check_remedies(keywords["limits"], keywords["other"])
+    servers._booted(kernel)
+
+
+STORM_STATISTICS: Final = (
+    ("runs", "i8"),
+    ("panic_share", "f8"),
+    ("outcome", "U"),
+    ("outcome_share", "f8"),
+    ("null_threads_min", "i8"),
+    ("null_threads_median", "f8"),
+    ("null_threads_max", "i8"),
+    ("p99_latency_ms", "f8"),
+    ("other_completed_share", "f8"),
+    ("message", "U"),
+)
+"""Statistics columns of a close-burst table: the share of runs that panicked, null's peak threads,
+the median over runs of the p99 notification latency, the share of runs in which the other user's
+opens all succeeded (NaN without ``other``), and the most common outcome and console message."""
+
+
+def storm_statistics(d: servers.CloseBurstRuns) -> tuple[object, ...]:
+    """The :data:`STORM_STATISTICS` row of a :class:`zonemodel.CloseBurstRuns`."""
+    threads = np.asarray(d.peak_null_threads)
+    return (
+        d.runs,
+        d.panicked,
+        d.outcomes[0][0],
+        d.outcomes[0][1] / d.runs,
+        int(threads.min()),
+        float(np.median(threads)),
+        int(threads.max()),
+        float(np.median(d.p99_latency_ms)),
+        float("nan") if d.other_completed is None else d.other_completed,
+        d.messages[0][0],
+    )
+
+
 _EXPERIMENTS: Final[dict[Callable[..., object], _Experiment]] = dict(
     [
-        _entry(fork_bomb, run_replicates, summarise, _check_fork_bomb),
-        # close_burst, once it has a batch runner and a summariser:
-        # _entry(close_burst, servers.run_replicates, servers.summarise, _check_close_burst, COLUMNS, row),
+        _entry(fork_bomb, forkbomb.run_replicates, forkbomb.summarise, _check_fork_bomb),
+        _entry(
+            servers.close_burst,
+            servers.run_replicates,
+            servers.summarise,
+            _check_close_burst,
+            STORM_STATISTICS,
+            storm_statistics,
+        ),
     ]
 )
 
@@ -262,7 +312,10 @@ class SweepResult:
     are ``runs``, ``min``, ``median``, ``mean``, ``max``, ``std``,
     ``spread`` (of the count), ``outcome`` and ``limit`` (the most common
     ones), ``outcome_share`` and ``limit_share`` (the fraction of runs that
-    had them) and ``message`` (the most common console message).
+    had them) and ``message`` (the most common console message) for fork
+    bombs (:data:`~zonemodel.sweep.STATISTICS`), and those of
+    :data:`~zonemodel.sweep.STORM_STATISTICS` for
+    close bursts.
     """
     kernels: tuple[Kernel, ...]
     """The Kernel of each parameter set."""
@@ -296,6 +349,8 @@ def _cell(name: str, value: Any) -> str:
         value = value.item()
     if isinstance(value, (bool, str)):
         return str(value)
+    if isinstance(value, float) and value != value:  # NaN: not applicable (no interval, no other user)
+        return "-"
     if name.endswith("_share"):
         return f"{100 * value:.0f}%"
     if name in _SIZE_FIELDS and isinstance(value, int):
@@ -427,7 +482,8 @@ def _check_names(spec: _Experiment, names: Sequence[object]) -> None:
 def _recipe(kernel: Kernel) -> tuple[int, dict[str, Any]]:
     """*kernel* as plain values: ``gnumach(year, **fields)`` rebuilds an equal Kernel in a worker.
 
-    (A Kernel's provenance is a read-only mapping that the pickle module refuses.)
+    Tasks ship this rather than the Kernel: it is a fraction of the size of a
+    pickled Kernel, whose provenance of every field travels with it.
     """
     recipe = kernel.year, {name: getattr(kernel, name) for name in KERNEL_FIELDS if name != "year"}
     if gnumach(recipe[0], **recipe[1]) != kernel:
@@ -535,7 +591,8 @@ def sweep(
     Parameters
     ----------
     experiment
-        The experiment function: :func:`zonemodel.fork_bomb`.
+        The experiment function: :func:`zonemodel.fork_bomb` or
+        :func:`zonemodel.close_burst`.
     grid
         Either a mapping parameter -> list of values (every combination is
         run, the last parameter varying fastest) or a list of dicts (one
@@ -543,8 +600,10 @@ def sweep(
         :class:`~zonemodel.Kernel`) or ``"year"`` (a preset year); any field
         of :class:`~zonemodel.Kernel` changes that kernel
         (``gnumach(year, **fields)`` or ``kernel.replace(**fields)``); the
-        experiment's keywords (``start``, ``chain``, ``user`` for fork bombs)
-        take their default when absent.
+        experiment's keywords take their default when absent (``start``,
+        ``chain``, ``user``, ``interval``, ``policy`` for fork bombs;
+        ``close``, ``policy``, ``limits``, ``other`` for close bursts, whose
+        ``processes`` and ``ports_each`` have no default and must be given).
     runs
         Replicates per parameter set (an integer >= 1).
     seed
@@ -607,6 +666,17 @@ def sweep(
     ...     again = zonemodel.sweep(zonemodel.fork_bomb, grid, runs=50, seed=1, executor=pool, batch_size=20)
     >>> bool((again.table == result.table).all())
     True
+
+    A close burst under two thread policies (:func:`zonemodel.close_burst`
+    needs ``processes`` and ``ports_each``):
+
+    >>> grid = {"year": [2005], "processes": [2], "ports_each": [10_000],
+    ...         "policy": ["upstream-1997", "debian-throttle"]}
+    >>> storms = zonemodel.sweep(zonemodel.close_burst, grid, runs=10, seed=1)
+    >>> for row in storms.table:
+    ...     print(f"{row['policy']:16} panics {row['panic_share']:4.0%}, null threads {row['null_threads_median']:g}")
+    upstream-1997    panics 100%, null threads 11813
+    debian-throttle  panics   0%, null threads 66
     """
     spec = _experiment(experiment)
     runs = _count("runs", runs)
