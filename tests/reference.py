@@ -755,7 +755,7 @@ def storm_setup(
             m.alloc("ipc ports", 2)
             names["ext2fs"] += 1
             m.grow_table(ext2fs, names["ext2fs"])
-            names["null"] += 2
+            names["null"] += k.null_names_per_open
             m.grow_table(null, names["null"])
             client_names[c] += 1
             m.grow_table(clients[c], client_names[c])
@@ -818,7 +818,7 @@ def close_burst(
                 m.alloc("ipc ports", 2)
                 names["ext2fs"] += 1
                 m.grow_table(ext2fs, names["ext2fs"])
-                names["null"] += 2
+                names["null"] += k.null_names_per_open
                 m.grow_table(null, names["null"])
                 my_names += 1
                 m.grow_table(mine, my_names)
@@ -865,7 +865,7 @@ def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int) -> dict[str
             c = i % processes
             try:
                 m.alloc("ipc ports", 2)
-                for key, table, add in (("ext2fs", ext2fs, 1), ("null", null, 2)):
+                for key, table, add in (("ext2fs", ext2fs, 1), ("null", null, k.null_names_per_open)):
                     names[key] += add
                     try:
                         m.grow_table(table, names[key])
@@ -880,7 +880,7 @@ def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int) -> dict[str
                     raise
             except KallocMapFull:
                 failed += 1
-                if names["null"] + 2 > m.sizes[null.index] - 1 and len(per_instance) < 64:
+                if names["null"] + k.null_names_per_open > m.sizes[null.index] - 1 and len(per_instance) < 64:
                     per_instance.append(0)
                     null = Table(0, m.kalloc(m.sizes[0] * k.entry_size))
                     names["null"] = k.null_names

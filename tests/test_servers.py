@@ -24,6 +24,7 @@ def _small_kernel(rng: np.random.Generator) -> zonemodel.Kernel:
         boot_ports=int(rng.integers(0, 500)),
         null_names=int(rng.integers(0, 300)),
         ext2fs_names=int(rng.integers(0, 3000)),
+        null_names_per_open=int(rng.integers(1, 5)),
         service_notify_null=float(rng.uniform(1e-5, 2e-4)),
         service_notify_ext2fs=float(rng.uniform(1e-5, 2e-4)),
         service_rpc=float(rng.uniform(1e-5, 1e-3)),
@@ -101,6 +102,7 @@ def test_open_ports_matches_reference(case: int) -> None:
         zone_map=int(rng.integers(400, 1500)) * 4096,
         null_names=int(rng.integers(0, 100)),
         ext2fs_names=int(rng.integers(0, 2000)),
+        null_names_per_open=int(rng.integers(1, 6)),
     )
     processes, ports = int(rng.integers(1, 4)), int(rng.integers(100, 8000))
     got = zonemodel.open_ports(kernel, processes=processes, ports=ports)

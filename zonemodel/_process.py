@@ -63,7 +63,8 @@ G_MAX_CHILDREN: Final = 6
 G_CHAIN: Final = 7
 G_SLAB: Final = 8  # 1: slab era, where allocation failures return errors
 G_WAITS: Final = 9  # 1: slab allocations wait for a free page (2016 on) instead of failing
-G_SIZE: Final = 10
+G_NULL_PER_OPEN: Final = 10  # names an open of /dev/null adds to null's space
+G_SIZE: Final = 11
 
 # Global resources (int64, mutated).
 R_KMAP_FREE: Final = 0  # bytes of kernel_map left

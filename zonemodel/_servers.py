@@ -514,12 +514,13 @@ def _open_one(
 
     ext2fs makes a protid port for null (io_restrict_auth) and null keeps a
     send right to it; null makes its own protid port and gives the client a
-    send right.  An entry table that cannot grow makes the open fail
+    send right.  (The names null gains are ``gp[G_NULL_PER_OPEN]``, 2 in every
+    preset, for what-ifs.)  An entry table that cannot grow makes the open fail
     (KALLOC_MAP_FULL), which the client sees as an error, not a panic.
     """
     if _zalloc._zalloc_n(zones, ms, Z_PORTS, 2) != _zalloc.OK:
         return P.ZONE_PANIC
-    for owner, names in ((O_EXT2FS, 1), (O_NULL, 2), (client, 1)):
+    for owner, names in ((O_EXT2FS, 1), (O_NULL, gp[P.G_NULL_PER_OPEN]), (client, 1)):
         tables[owner, 0] += names
         status, tidx, addr = P._grow_table(
             zones, ms, res, gp, its, tables[owner, 1], tables[owner, 2], tables[owner, 0]
@@ -719,7 +720,8 @@ def _open_storm(
             return
         out[2] += 1
         out[4] = status
-        if tables[O_NULL, 0] + 2 > its[tables[O_NULL, 1]] - 1 and instance + 1 < per_instance.shape[0]:
+        full = tables[O_NULL, 0] + gp[P.G_NULL_PER_OPEN] > its[tables[O_NULL, 1]] - 1
+        if full and instance + 1 < per_instance.shape[0]:
             # null's table is what could not grow: this instance is dead; ext2fs starts another.
             instance += 1
             out[3] += 1

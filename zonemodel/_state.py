@@ -135,6 +135,7 @@ class State:
         gp[P.G_KALLOC_MAP] = kernel.kalloc_map
         gp[P.G_MAX_CHILDREN] = MAX_CHILDREN
         gp[P.G_CHAIN] = int(chain)
+        gp[P.G_NULL_PER_OPEN] = kernel.null_names_per_open
         its = table_sizes(kernel.entry_size, page)
         base_q = process_row(
             kernel, ports=kernel.process_ports, names=kernel.process_names + kernel.process_ports, chain_ports=0

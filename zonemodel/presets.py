@@ -187,6 +187,8 @@ class Kernel:
     # --- servers ----------------------------------------------------------------
     null_names: int
     """Names in the null translator's IPC space before any open."""
+    null_names_per_open: int
+    """Names each ``open("/dev/null")`` adds to null's IPC space (its new protid, the ext2fs protid it keeps)."""
     ext2fs_names: int
     """Names in the root ext2fs's IPC space before the experiment (its node and protid ports)."""
     notify_msg_size: int
@@ -314,6 +316,7 @@ _SPECS: Final[dict[str, _Spec]] = {
     "background_rate": _Spec("float", 0.0, 1.0),
     "background_exit": _Spec("float", 0.0, 1.0),
     "null_names": _Spec("int", 0, 1_000_000),
+    "null_names_per_open": _Spec("int", 1, 64),
     "ext2fs_names": _Spec("int", 0, 10_000_000),
     "notify_msg_size": _Spec("size", 16, 8192),
     "rpc_msg_size": _Spec("size", 16, 8192),
@@ -353,6 +356,7 @@ _GM09 = "GNU Mach fa6c711d (2009-10-14)"
 _GM13S = "GNU Mach 1.4 (v1.4, 2013-09-27)"
 _SIZEOF = "sizeof measured by compiling the historical headers with gcc -m32 (i386, NCPUS=1)"
 _GLIBC = "glibc 2.3 (Debian GNU/Hurd 2005)"
+_HURD05 = "GNU Hurd b2d343be"
 _ZP = "zalloc panics, r2 (2007-04-12), antrik/Olaf Buddenhagen, Hurd wiki"
 
 
@@ -476,6 +480,15 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
     "null_names": (
         16,
         Estimate("a freshly started trivfs translator: its control, task and thread ports, reply ports"),
+    ),
+    "null_names_per_open": (
+        2,
+        Source(
+            "libtrivfs/fsys-getroot.c, libdiskfs/io-restrict-auth.c",
+            _HURD05,
+            note="a receive right for the new protid, a send right to ext2fs's protid (realnode); "
+            "the dotdot port is deallocated",
+        ),
     ),
     "ext2fs_names": (
         1000,
