@@ -222,10 +222,11 @@ class Proc:
 
 
 def _usable_ram(kernel: zonemodel.Kernel) -> int:
-    """RAM the kernel can use: all of it, unless RAM beyond its addresses is ignored."""
+    """RAM the kernel can use: up to its RAM limit, and (when the rest is ignored) what fits beside kernel_map."""
+    ram = min(kernel.ram, kernel.ram_limit) if kernel.ram_limit else kernel.ram
     if kernel.ram_above_direct_map == "ignored":
-        return min(kernel.ram, kernel.kernel_va - kernel.kernel_map)
-    return kernel.ram
+        return min(ram, kernel.kernel_va - kernel.kernel_map)
+    return ram
 
 
 class Machine:

@@ -75,10 +75,8 @@ def _round_page(n: int, page: int) -> int:
 
 
 def usable_ram(kernel: Kernel) -> int:
-    """RAM the kernel uses: all of it, or (when the rest is ignored) what fits under its addresses."""
-    if kernel.ram_above_direct_map == "ignored":
-        return min(kernel.ram, kernel.kernel_va - kernel.kernel_map)
-    return kernel.ram
+    """RAM the kernel uses (:attr:`zonemodel.Kernel.usable_ram`)."""
+    return kernel.usable_ram
 
 
 def _stolen(kernel: Kernel) -> list[tuple[str, int]]:
@@ -130,7 +128,7 @@ def boot(kernel: Kernel) -> BootReport:
     if not isinstance(kernel, Kernel):
         raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
     size = kernel.kernel_map
-    if kernel.ram + size > kernel.kernel_va and kernel.ram_above_direct_map == "no boot":
+    if kernel.usable_ram + size > kernel.kernel_va and kernel.ram_above_direct_map == "no boot":
         return BootReport(
             booted=False,
             message="",

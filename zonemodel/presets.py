@@ -61,6 +61,8 @@ class Kernel:
     """Size of a virtual-memory page."""
     ram: int
     """Physical memory of the machine."""
+    ram_limit: int
+    """RAM the kernel truncates physical memory to at boot (0: no truncation); see :attr:`usable_ram`."""
 
     # --- kernel virtual address space -------------------------------------
     kernel_va: int
@@ -106,7 +108,8 @@ class Kernel:
     ipc_spaces_exhaustible: bool
     """Whether the ipc spaces zone may refuse an allocation (until 2011-08-22), which panics ipc_task_init."""
     ram_above_direct_map: str
-    """``"no boot"`` (RAM plus kernel_map must fit under the kernel's addresses) or ``"ignored"`` (truncated)."""
+    """When RAM plus kernel_map exceed the kernel's addresses: ``"no boot"`` (1997-2006), ``"kernel_map shrinks"``
+    to what is left (2006-2011), or ``"ignored"`` (RAM beyond the addresses left by kernel_map is not used, 2011 on)."""
     kmem_waits_for_memory: bool
     """Slab era: True if a kernel allocation waits for a free page (2016 on) instead of failing (2011-2016)."""
     mach_ipc_compat: bool
@@ -215,9 +218,25 @@ class Kernel:
     # ------------------------------------------------------------------
     @property
     def kernel_map(self) -> int:
-        """Size of kernel_map: the fixed part plus the RAM-dependent part, in bytes."""
-        extra = int(self.ram * self.kernel_map_ram_fraction)
-        return self.kernel_map_base + extra - extra % self.page_size
+        """Size of kernel_map: the fixed part plus the RAM-dependent part, in bytes.
+
+        From 2006 to 2011 (``ram_above_direct_map="kernel_map shrinks"``) it
+        is cut to the kernel addresses that the directly mapped RAM leaves.
+        """
+        ram = self.ram if not self.ram_limit else min(self.ram, self.ram_limit)
+        extra = int(ram * self.kernel_map_ram_fraction)
+        size = self.kernel_map_base + extra - extra % self.page_size
+        if self.ram_above_direct_map == "kernel_map shrinks":
+            size = min(size, self.kernel_va - ram)
+        return size
+
+    @property
+    def usable_ram(self) -> int:
+        """RAM the kernel uses: up to :attr:`ram_limit`, and (``"ignored"``) what fits beside kernel_map."""
+        ram = self.ram if not self.ram_limit else min(self.ram, self.ram_limit)
+        if self.ram_above_direct_map == "ignored":
+            return min(ram, self.kernel_va - self.kernel_map)
+        return ram
 
     def provenance(self, name: str) -> Provenance:
         """Return the provenance of field *name*."""
@@ -270,6 +289,7 @@ _SPECS: Final[dict[str, _Spec]] = {
     "allocator": _Spec("choice", choices=("zalloc", "slab")),
     "page_size": _Spec("size", 4096, 4096),
     "ram": _Spec("size", 16 * _MiB, 64 * _G),
+    "ram_limit": _Spec("size", 0, 64 * _G),
     "kernel_va": _Spec("size", 256 * _MiB, 4 * _G),
     "kernel_map_base": _Spec("size", 4 * _MiB, 4 * _G),
     "kernel_map_ram_fraction": _Spec("float", 0.0, 4.0),
@@ -290,7 +310,7 @@ _SPECS: Final[dict[str, _Spec]] = {
     "ite_max": _Spec("int", 1, 1 << 26),
     "set_max": _Spec("int", 1, 1 << 24),
     "ipc_spaces_exhaustible": _Spec("bool"),
-    "ram_above_direct_map": _Spec("choice", choices=("no boot", "ignored")),
+    "ram_above_direct_map": _Spec("choice", choices=("no boot", "kernel_map shrinks", "ignored")),
     "kmem_waits_for_memory": _Spec("bool"),
     "mach_ipc_compat": _Spec("bool"),
     "kernel_boot_spaces": _Spec("int", 0, 64),
@@ -372,6 +392,7 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
         256 * _MiB,
         Document(_ZP, note="'given enough RAM'; 256 and 384 MiB gave the same counts, so 256 MiB is enough"),
     ),
+    "ram_limit": (0, Source("i386/i386at/model_dep.c: no cap on RAM in GNU Mach 1.3", _GM13)),
     "kernel_va": (1 << 30, Source("i386/i386/vm_param.h:30 (VM_MAX_KERNEL_ADDRESS)", _GM13)),
     "kernel_map_base": (40 * _MiB, Source("i386/intel/pmap.c:203,630 (morevm)", _GM13)),
     "kernel_map_ram_fraction": (0.0, Source("i386/intel/pmap.c:630 (fixed morevm)", _GM13)),
@@ -516,6 +537,14 @@ _CHANGES: Final[dict[int, dict[str, tuple[Any, Provenance]]]] = {
             1 / 15,
             Source("i386/intel/pmap.c (morevm = 40 MiB + phys/15), commit 30a90860 (2006-05-08)", _GM07),
         ),
+        "ram_limit": (
+            960 * _MiB,
+            Source("i386/i386at/model_dep.c: RAM above 15/16 of the kernel's 1 GiB is cut, commit 30a90860", _GM07),
+        ),
+        "ram_above_direct_map": (
+            "kernel_map shrinks",
+            Source("i386/intel/pmap.c: morevm capped at the kernel's addresses, commit 30a90860 (2006-05-08)", _GM07),
+        ),
         "mach_ipc_compat": (False, Source("IPC compat removed, commit 96c01087 (2006-12-03)", _GM07)),
         "space_size": (60, _sizeof("ipc/ipc_space.h", _GM07)),
         "thread_size": (332, _sizeof("kern/thread.h", _GM07)),
@@ -528,6 +557,17 @@ _CHANGES: Final[dict[int, dict[str, tuple[Any, Provenance]]]] = {
             Source("i386/intel/pmap.c (40 MiB + phys), commit 592b5749 (2008-12-29)", _GM09),
         ),
         "zone_map": (64 * _MiB, Source("kern/zalloc.c (zone_map_size), commit fa6c711d", _GM09)),
+        "ram_limit": (
+            (_G // 6 * 5) // 4096 * 4096,
+            Source("i386/i386at/model_dep.c: RAM above 5/6 of the kernel's 1 GiB is truncated, commit fa6c711d", _GM09),
+        ),
+        "ram_above_direct_map": (
+            "kernel_map shrinks",
+            Source(
+                "i386/intel/pmap.c: 40 MiB + RAM, cut to the kernel's addresses as since 30a90860, commit 592b5749",
+                _GM09,
+            ),
+        ),
         "mach_ipc_compat": (False, Source("IPC compat removed, commit 96c01087 (2006-12-03)", _GM07)),
         "space_size": (60, _sizeof("ipc/ipc_space.h", _GM07)),
         "thread_size": (332, _sizeof("kern/thread.h", _GM07)),
@@ -662,8 +702,11 @@ def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
     --------
     >>> gnumach(2005)
     Kernel(gnumach 2005, zalloc, zone_map=12 MiB, kernel_map=40 MiB, ram=256 MiB)
-    >>> gnumach(2009, ram="1 GiB").kernel_map == 40 * 2**20 + 2**30
+    >>> gnumach(2009, ram="256 MiB").kernel_map == 40 * 2**20 + 256 * 2**20
     True
+    >>> big = gnumach(2009, ram="1 GiB")  # RAM cut to 5/6 GiB, kernel_map to the addresses left
+    >>> format_size(big.usable_ram), format_size(big.kernel_map)
+    ('853.33 MiB', '170.67 MiB')
     >>> gnumach(2006)
     Traceback (most recent call last):
     ...
