@@ -713,6 +713,37 @@ class Storm:
     refused_ports: int
 
 
+def open_null(
+    m: Machine,
+    names: dict[str, int],
+    ext2fs: Table,
+    null: Table,
+    client: Table,
+    client_names: list[int],
+    c: int,
+) -> None:
+    """One open("/dev/null") from client *c*, as zonemodel._servers._open_one.
+
+    Two kernel ports; +1 name in ext2fs, +null_names_per_open in null, +1 in
+    the client, each table grown as needed.  A table that cannot grow raises
+    KallocMapFull with its count of names unchanged.
+    """
+    m.alloc("ipc ports", 2)
+    for key, table, add in (("ext2fs", ext2fs, 1), ("null", null, m.k.null_names_per_open)):
+        names[key] += add
+        try:
+            m.grow_table(table, names[key])
+        except KallocMapFull:
+            names[key] -= add
+            raise
+    client_names[c] += 1
+    try:
+        m.grow_table(client, client_names[c])
+    except KallocMapFull:
+        client_names[c] -= 1
+        raise
+
+
 def storm_setup(
     kernel: zonemodel.Kernel,
     processes: int,
@@ -753,13 +784,7 @@ def storm_setup(
             if lim.kmem_quota and srv.charge_a + 2 * port_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
                 srv.refused_quota += 1
                 continue
-            m.alloc("ipc ports", 2)
-            names["ext2fs"] += 1
-            m.grow_table(ext2fs, names["ext2fs"])
-            names["null"] += k.null_names_per_open
-            m.grow_table(null, names["null"])
-            client_names[c] += 1
-            m.grow_table(clients[c], client_names[c])
+            open_null(m, names, ext2fs, null, clients[c], client_names, c)
             if lim.kmem_quota:  # type: ignore[attr-defined]
                 srv.charge_a += 2 * port_bytes
             storm.opened += 1
@@ -808,21 +833,15 @@ def close_burst(
             task = m.system_task()
             m.spawn(task, k.server_names_per_process)
             assert task.table is not None
-            mine, my_names = task.table, task.names
+            mine, my_names = task.table, [task.names]
             names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
             charge_b, port_bytes = 0, k.port_size
             for _ in range(other):
-                if lim.ports_per_task and my_names + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
+                if lim.ports_per_task and my_names[0] + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
                     break
                 if lim.kmem_quota and charge_b + 2 * port_bytes > lim.kmem_quota:  # type: ignore[attr-defined]
                     break
-                m.alloc("ipc ports", 2)
-                names["ext2fs"] += 1
-                m.grow_table(ext2fs, names["ext2fs"])
-                names["null"] += k.null_names_per_open
-                m.grow_table(null, names["null"])
-                my_names += 1
-                m.grow_table(mine, my_names)
+                open_null(m, names, ext2fs, null, mine, my_names, 0)
                 charge_b += 2 * port_bytes
                 other_opened += 1
     except (ZonePanic, SpacesExhausted, OutOfKernelMap, KallocMapFull, NoMemory) as exc:
@@ -865,20 +884,7 @@ def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int) -> dict[str
         for i in range(processes * ports):
             c = i % processes
             try:
-                m.alloc("ipc ports", 2)
-                for key, table, add in (("ext2fs", ext2fs, 1), ("null", null, k.null_names_per_open)):
-                    names[key] += add
-                    try:
-                        m.grow_table(table, names[key])
-                    except KallocMapFull:
-                        names[key] -= add
-                        raise
-                client_names[c] += 1
-                try:
-                    m.grow_table(clients[c], client_names[c])  # type: ignore[arg-type]
-                except KallocMapFull:
-                    client_names[c] -= 1
-                    raise
+                open_null(m, names, ext2fs, null, clients[c], client_names, c)  # type: ignore[arg-type]
             except KallocMapFull:
                 failed += 1
                 if names["null"] + k.null_names_per_open > m.sizes[null.index] - 1 and len(per_instance) < 64:
