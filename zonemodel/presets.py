@@ -685,8 +685,10 @@ def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
     year
         One of :data:`YEARS`: 2005 (GNU Mach 1.3 line as measured for the
         page, zone map 12 MiB, MACH_IPC_COMPAT on), 2007 (IPC compat removed,
-        kernel_map grows with RAM/15), 2009 (zone map 64 MiB, kernel_map
-        40 MiB + RAM) or 2013 (GNU Mach 1.4, slab allocator).
+        kernel_map grows with RAM/15, RAM cut to 960 MiB), 2009 (zone map
+        64 MiB, kernel_map 40 MiB + RAM, RAM cut to 5/6 GiB; kernel_map of
+        both shrinks to the kernel addresses RAM leaves) or 2013 (GNU Mach
+        1.4, slab allocator).
     **overrides
         Any :class:`Kernel` field except ``year``.  Sizes accept bytes or
         strings with binary units (``"8 MiB"``).
