@@ -221,14 +221,6 @@ class Proc:
     table: Table | None = None
 
 
-def _usable_ram(kernel: zonemodel.Kernel) -> int:
-    """RAM the kernel can use: up to its RAM limit, and (when the rest is ignored) what fits beside kernel_map."""
-    ram = min(kernel.ram, kernel.ram_limit) if kernel.ram_limit else kernel.ram
-    if kernel.ram_above_direct_map == "ignored":
-        return min(ram, kernel.kernel_va - kernel.kernel_map)
-    return ram
-
-
 class Machine:
     """A booted zalloc-era system: zones, kernel_map, kalloc_map, RAM and the servers' space."""
 
@@ -256,7 +248,7 @@ class Machine:
             and not what.startswith("page directories")
         )
         self.base_pages = -(-(kernel.boot_resident + stolen) // self.page)
-        self.ram_pages = _usable_ram(kernel) // self.page
+        self.ram_pages = kernel.usable_ram // self.page
         self.sizes = table_sizes(kernel.entry_size, self.page)
         self.server_names = 0
         self.server_table = Table()

@@ -9,7 +9,7 @@ import numpy as np
 
 from zonemodel import _forkbomb, _zalloc
 from zonemodel import _process as P
-from zonemodel.boot import BootReport, boot, usable_ram
+from zonemodel.boot import BootReport, boot
 from zonemodel.errors import ParameterError
 from zonemodel.ipc_tables import table_sizes
 from zonemodel.presets import Kernel
@@ -128,7 +128,7 @@ class State:
         gp[P.G_PAGE] = page
         gp[P.G_COMPAT] = int(kernel.mach_ipc_compat)
         gp[P.G_ENTRY] = kernel.entry_size
-        gp[P.G_RAM_PAGES] = usable_ram(kernel) // page
+        gp[P.G_RAM_PAGES] = kernel.usable_ram // page
         gp[P.G_SLAB] = int(kernel.allocator == "slab")
         gp[P.G_WAITS] = int(kernel.kmem_waits_for_memory)
         gp[P.G_BASE_PAGES] = -(-(kernel.boot_resident + stolen) // page)

@@ -74,14 +74,9 @@ def _round_page(n: int, page: int) -> int:
     return -(-n // page) * page
 
 
-def usable_ram(kernel: Kernel) -> int:
-    """RAM the kernel uses (:attr:`zonemodel.Kernel.usable_ram`)."""
-    return kernel.usable_ram
-
-
 def _stolen(kernel: Kernel) -> list[tuple[str, int]]:
     page = kernel.page_size
-    pages = usable_ram(kernel) // page
+    pages = kernel.usable_ram // page
     buckets = 1
     while buckets < pages:
         buckets <<= 1

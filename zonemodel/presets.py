@@ -223,7 +223,7 @@ class Kernel:
         From 2006 to 2011 (``ram_above_direct_map="kernel_map shrinks"``) it
         is cut to the kernel addresses that the directly mapped RAM leaves.
         """
-        ram = self.ram if not self.ram_limit else min(self.ram, self.ram_limit)
+        ram = self._cut_ram
         extra = int(ram * self.kernel_map_ram_fraction)
         size = self.kernel_map_base + extra - extra % self.page_size
         if self.ram_above_direct_map == "kernel_map shrinks":
@@ -233,10 +233,14 @@ class Kernel:
     @property
     def usable_ram(self) -> int:
         """RAM the kernel uses: up to :attr:`ram_limit`, and (``"ignored"``) what fits beside kernel_map."""
-        ram = self.ram if not self.ram_limit else min(self.ram, self.ram_limit)
         if self.ram_above_direct_map == "ignored":
-            return min(ram, self.kernel_va - self.kernel_map)
-        return ram
+            return min(self._cut_ram, self.kernel_va - self.kernel_map)
+        return self._cut_ram
+
+    @property
+    def _cut_ram(self) -> int:
+        """RAM after the boot-time cut to :attr:`ram_limit` (0: no cut)."""
+        return min(self.ram, self.ram_limit) if self.ram_limit else self.ram
 
     def provenance(self, name: str) -> Provenance:
         """Return the provenance of field *name*."""
