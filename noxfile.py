@@ -32,7 +32,7 @@ PROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # directory is keyed on a hash of every kernel module, so any edit starts afresh.
 def _kernel_sources_hash() -> str:
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "zonemodel").glob("_*.py")):
+    for path in sorted((ROOT / "zonemodel" / "_kernels").glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -1,7 +1,7 @@
 """Plain-Python reference models, written independently of the numba kernels.
 
 Each class or function here has the same semantics as one kernel in
-``zonemodel/_*.py`` and is written the obvious way (objects, lists, dicts),
+``zonemodel/_kernels/`` and is written the obvious way (objects, lists, dicts),
 without sharing code with the kernel.  Tests feed both the same inputs and
 seeds and require exactly equal results.
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import zonemodel
-from zonemodel.zones import COLLECTABLE, EXHAUSTIBLE, ZONE_NAMES, zone_specs
+from zonemodel.model.zones import ZONE_NAMES, zone_specs
+
+COLLECTABLE, EXHAUSTIBLE = 0x2, 0x4
 
 
 class ZoneMapFull(Exception):
@@ -47,7 +49,10 @@ class ZoneMap:
         self.next = 0  # the zdata chunk comes first
         self.end = kernel.zdata
         self.wasted = 0
-        self.zones = [Zone(s.name, s.elem_size, s.max_size, s.alloc_size, s.flags) for s in zone_specs(kernel)]
+        self.zones = [
+            Zone(s.name, s.elem_size, s.max_size, s.alloc_size, EXHAUSTIBLE * s.exhaustible | COLLECTABLE * s.collectable)
+            for s in zone_specs(kernel)
+        ]
 
     def _take_pages(self, nbytes: int) -> int:
         npages = -(-nbytes // self.page)
@@ -130,7 +135,7 @@ _MASK = (1 << 64) - 1
 
 
 class Xoshiro:
-    """xoshiro256** (Blackman and Vigna), the generator of zonemodel._rng."""
+    """xoshiro256** (Blackman and Vigna), the generator of zonemodel._kernels.rng."""
 
     def __init__(self, state: object) -> None:
         self.s = [int(v) for v in state]  # type: ignore[attr-defined]
@@ -485,7 +490,7 @@ class Servers:
     ) -> None:
         import heapq
 
-        from zonemodel.limits import Limits
+        from zonemodel.model.limits import Limits
 
         self.limits = limits if limits is not None else Limits()
         self.charge_a = 0
@@ -559,7 +564,7 @@ class Servers:
         return True, p.backoff * n / p.free_threads  # type: ignore[attr-defined]
 
     def short(self) -> bool:
-        """The OOM killer's test (see zonemodel._remedies._short)."""
+        """The OOM killer's test (see zonemodel._kernels.remedies._short)."""
         m, k = self.m, self.k
         zmap = m.zmap
         margin = round(self.limits.oom_margin * 1_000_000)  # type: ignore[attr-defined]
@@ -714,7 +719,7 @@ def open_null(
     client_names: list[int],
     c: int,
 ) -> None:
-    """One open("/dev/null") from client *c*, as zonemodel._servers._open_one.
+    """One open("/dev/null") from client *c*, as zonemodel._kernels.engine._open_one.
 
     Two kernel ports; +1 name in ext2fs, +null_names_per_open in null, +1 in
     the client, each table grown as needed.  A table that cannot grow raises
@@ -746,7 +751,7 @@ def storm_setup(
     servers_class: type = Servers,
 ) -> Storm:
     """Boot, start the clients and open every port (the deterministic part of a close burst)."""
-    from zonemodel.limits import Limits
+    from zonemodel.model.limits import Limits
 
     k = kernel
     lim = limits if limits is not None else Limits()
@@ -807,7 +812,7 @@ def close_burst(
     servers_class: type | None = None,
 ) -> dict[str, object]:
     """Reference for one run of zonemodel.close_burst (with remedies and the other user)."""
-    from zonemodel.limits import Limits
+    from zonemodel.model.limits import Limits
 
     k = kernel
     lim = limits if limits is not None else Limits()

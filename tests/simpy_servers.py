@@ -1,4 +1,4 @@
-"""The servers' event loop on SimPy's scheduler: the same queue as zonemodel._servers, a third implementation.
+"""The servers' event loop on SimPy's scheduler: the same queue as zonemodel._kernels.engine, a third implementation.
 
 SimPy orders events by (time, priority, insertion order), which is the
 (time, sequence) order of the numba heap when every event is scheduled in

@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 import zonemodel
-from zonemodel import calibration
-from zonemodel.presets import _FIELD_NAMES
+from zonemodel.model.kernel import _FIELD_NAMES
+from zonemodel.studies import calibration
 
 PACKAGE = Path(zonemodel.__file__).parent
 # Modules allowed to read the targets table: the table itself, the fit, and the figures (observed markers).
@@ -44,7 +44,7 @@ def test_every_fitted_parameter_is_declared_in_the_calibration() -> None:
 
 
 def test_observed_figures_are_not_read_by_model_code() -> None:
-    """Only the targets table, the calibration and the figures import zonemodel.targets."""
+    """Only the targets table, the calibration and the figures import zonemodel.studies.targets."""
     for path in PACKAGE.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -53,5 +53,5 @@ def test_observed_figures_are_not_read_by_model_code() -> None:
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            if any(n.startswith("zonemodel.targets") for n in names):
+            if any(n.startswith("zonemodel.studies.targets") for n in names):
                 assert path.name in READERS, f"{path.name} reads observed figures"

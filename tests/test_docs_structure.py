@@ -6,6 +6,7 @@ These read the Markdown sources; only the API-reference check imports zonemodel.
 from __future__ import annotations
 
 import re
+import types
 from pathlib import Path
 
 import pytest
@@ -170,5 +171,9 @@ def test_every_public_name_is_in_the_api_reference() -> None:
     text = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
     entries = r"^\s*\.\. (?:auto|py:)\w+:: (zonemodel(?:\.\w+)*)"
     documented = set(re.findall(entries, text, re.MULTILINE))
-    missing = [name for name in zonemodel.__all__ if name != "__version__" and f"zonemodel.{name}" not in documented]
+    def entry(name: str) -> str:  # a public module (zonemodel.policies) is documented under its own path
+        value = getattr(zonemodel, name)
+        return value.__name__ if isinstance(value, types.ModuleType) else f"zonemodel.{name}"
+
+    missing = [name for name in zonemodel.__all__ if name != "__version__" and entry(name) not in documented]
     assert missing == [], f"add these to docs/reference/api.md: {missing}"

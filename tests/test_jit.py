@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from zonemodel import _jit
+from zonemodel._kernels import jit as _jit
 
 
 def _body(dispatcher: object) -> str:

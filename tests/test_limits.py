@@ -8,8 +8,8 @@ import pytest
 import zonemodel
 from tests import reference
 from zonemodel.errors import ParameterError
-from zonemodel.limits import Limits
-from zonemodel.policies import POLICIES
+from zonemodel.model.limits import Limits
+from zonemodel.model.policies import POLICIES
 from zonemodel.seeds import replicate_states
 
 

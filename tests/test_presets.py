@@ -9,7 +9,7 @@ import pytest
 
 import zonemodel
 from zonemodel.errors import ParameterError, UnknownPresetError
-from zonemodel.presets import _FIELD_NAMES
+from zonemodel.model.kernel import _FIELD_NAMES
 
 KINDS = {"source", "document", "estimate", "fitted", "override"}
 
@@ -34,7 +34,7 @@ def test_fitted_parameters_name_observations_and_function() -> None:
             prov = kernel.provenance(name)
             if prov.kind == "fitted":
                 assert prov.observations and all(o.startswith("O") for o in prov.observations)
-                assert prov.function.startswith("zonemodel.calibration.")
+                assert prov.function.startswith("zonemodel.studies.calibration.")
 
 
 def test_overrides_change_value_and_provenance_only() -> None:

@@ -8,7 +8,7 @@ import pytest
 import zonemodel
 from tests import reference
 from zonemodel.errors import ParameterError
-from zonemodel.policies import POLICIES, ThreadPolicy
+from zonemodel.model.policies import POLICIES, ThreadPolicy
 from zonemodel.seeds import replicate_states
 
 MiB = 2**20

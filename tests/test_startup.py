@@ -59,7 +59,7 @@ def test_import_compiles_nothing() -> None:
         """
         import json, sys
         import zonemodel
-        from zonemodel.warmup import dispatchers
+        from zonemodel.studies.warmup import dispatchers
         kernels = dispatchers()
         print(json.dumps({
             "kernels": len(kernels),
@@ -96,7 +96,7 @@ def test_warmup_loads_every_kernel_from_a_warm_cache() -> None:
         pytest.skip("numba has no writable cache location here")
     assert compiled == 0
     assert loaded > 0
-    assert "zonemodel._forkbomb._bomb_many" in kernels
+    assert "zonemodel._kernels.forkbomb._bomb_many" in kernels
     assert found["repr"].startswith(f"WarmupReport({len(kernels)} kernels ready in ")
     assert "fork_bomb" in found["steps"]
     # in memory now: the second call compiles and loads nothing
@@ -156,7 +156,7 @@ def test_read_only_install_without_cache_dir_still_runs(read_only_copy: Path) ->
                 many = zonemodel.fork_bomb(kernel, runs=3, seed=1)
                 report = zonemodel.warmup()
                 again = zonemodel.warmup()
-            from zonemodel.warmup import dispatchers
+            from zonemodel.studies.warmup import dispatchers
             print(json.dumps({{
                 "report": [report.compiled, report.loaded, report.cached, again.compiled, again.loaded],
                 "idle": [name for name, d in dispatchers().items() if not d.signatures],

@@ -1,4 +1,4 @@
-"""zonemodel.sweep: the same table whatever the executor, batch size or worker count; checks; results."""
+"""zonemodel.studies.sweep: the same table whatever the executor, batch size or worker count; checks; results."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from numba.core.dispatcher import Dispatcher
 
 import zonemodel as zm
 from zonemodel.errors import ParameterError, UnitError, UnknownPresetError
-from zonemodel.sweep import STATISTICS, STORM_STATISTICS, storm_statistics
+from zonemodel.studies.sweep import STATISTICS, STORM_STATISTICS, storm_statistics
 
 GRID = {"year": [2005, 2007], "zone_map": ["4 MiB", "8 MiB"], "start": ["console", "ssh"]}
 RUNS = 24
@@ -182,8 +182,8 @@ def _toy_run(kernel: zm.Kernel, *, level: int, scale: int, seed: object, first: 
 
 
 def test_one_registry_entry_adds_an_experiment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zonemodel.forkbomb import summarise
-    from zonemodel.sweep import _EXPERIMENTS, _entry
+    from zonemodel.experiments.forkbomb import summarise
+    from zonemodel.studies.sweep import _EXPERIMENTS, _entry
 
     experiment, entry = _entry(_toy, _toy_run, summarise, lambda kernel, **keywords: None)
     assert dict(entry.keywords) == {"level": inspect.Parameter.empty, "scale": 2}
@@ -309,7 +309,7 @@ def test_tasks_are_plain_picklable_python() -> None:
     for task in executor.shipped:
         fn = task[0]
         assert not isinstance(fn, Dispatcher)
-        assert fn.__module__ == "zonemodel.sweep"
+        assert fn.__module__ == "zonemodel.studies.sweep"
         assert not any(isinstance(arg, Dispatcher) for arg in task)
         # functions travel by reference (module + name), not by value
         assert len(pickle.dumps(fn)) < 100
@@ -480,7 +480,7 @@ def test_no_progress_bar_off_a_terminal_or_when_off(capsys: pytest.CaptureFixtur
 
 
 def test_progress_on_a_terminal_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zonemodel.progress import wanted
+    from zonemodel.studies.progress import wanted
 
     class Terminal:
         def isatty(self) -> bool:

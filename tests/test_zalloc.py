@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import zonemodel
 from tests import reference
 from zonemodel.errors import ConfigurationError, ParameterError
-from zonemodel.zones import ZONE_NAMES
+from zonemodel.model.zones import ZONE_NAMES
 
 
 def _random_ops(rng: np.random.Generator, n: int) -> list[tuple[str, int]]:
@@ -72,7 +72,7 @@ def test_exhaustible_zone_refuses_at_its_hard_maximum() -> None:
 def test_soft_maximum_grows_by_half() -> None:
     """An ordinary zone past its maximum raises it by half instead of failing."""
     kernel = zonemodel.gnumach(2005)
-    spec = zonemodel.zones.zone_specs(kernel)[ZONE_NAMES.index("tasks")]
+    spec = zonemodel.model.zones.zone_specs(kernel)[ZONE_NAMES.index("tasks")]
     n = spec.max_size // spec.elem_size + 1
     report = zonemodel.replay(kernel, [("tasks", n)])
     assert report.outcome == "ok"
@@ -138,8 +138,8 @@ def test_bad_operations_are_refused_with_the_parameter_named() -> None:
 )
 def test_bulk_allocation_equals_one_at_a_time(batches: list[tuple[int, int]], pages: int, zdata: int) -> None:
     """_zalloc_n(z, n) leaves exactly the state of n calls to _zalloc(z), failures included."""
-    from zonemodel import _zalloc
-    from zonemodel.zones import zone_table
+    from zonemodel._kernels import zalloc as _zalloc
+    from zonemodel.experiments.common import zone_table
 
     kernel = zonemodel.gnumach(2005, zone_map=pages * 4096, zdata=zdata * 1024)
     bulk_z, one_z = zone_table(kernel), zone_table(kernel)

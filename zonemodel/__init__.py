@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from zonemodel import errors, policies
-from zonemodel.boot import BootReport, boot, max_bootable_zone_map
-from zonemodel.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
-from zonemodel.limits import Limits
-from zonemodel.presets import YEARS, Kernel, gnumach, provenance_table
-from zonemodel.results import ZoneUsage
-from zonemodel.servers import CloseBurstResult, CloseBurstRuns, OpenPortsResult, close_burst, open_ports
-from zonemodel.sweep import SweepResult, sweep
-from zonemodel.system import System, SystemDown
+from zonemodel import errors
+from zonemodel.experiments.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
+from zonemodel.experiments.replay import ZoneMapReport, replay
+from zonemodel.experiments.results import ZoneUsage
+from zonemodel.experiments.storms import CloseBurstResult, CloseBurstRuns, OpenPortsResult, close_burst, open_ports
+from zonemodel.experiments.system import System, SystemDown
+from zonemodel.model import policies
+from zonemodel.model.boot import BootReport, boot, max_bootable_zone_map
+from zonemodel.model.kernel import YEARS, Kernel, gnumach, provenance_table
+from zonemodel.model.limits import Limits
+from zonemodel.studies.sweep import SweepResult, sweep
+from zonemodel.studies.warmup import WarmupReport, warmup
 from zonemodel.units import format_size, parse_size
-from zonemodel.warmup import WarmupReport, warmup
-from zonemodel.zonemap import ZoneMapReport, replay
 
 try:
     __version__ = version("zonemodel")

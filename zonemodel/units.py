@@ -15,7 +15,7 @@ from typing import Final
 
 from zonemodel.errors import ParameterError, UnitError
 
-__all__ = ["UNITS", "format_size", "parse_size"]
+__all__ = ["UNITS", "format_size", "parse_size", "round_up"]
 
 UNITS: Final[dict[str, int]] = {
     "B": 1,
@@ -113,3 +113,14 @@ def format_size(nbytes: int) -> str:
             # Never print an inexact value as if it were whole ("2.00 KiB", not "2 KiB").
             return f"{stripped if '.' in stripped else text} {unit}"
     return f"{nbytes} B"
+
+
+def round_up(n: int, multiple: int) -> int:
+    """*n* rounded up to a whole number of *multiple* (a page, a pointer).
+
+    Examples
+    --------
+    >>> round_up(4097, 4096), round_up(4096, 4096), round_up(66, 4)
+    (8192, 4096, 68)
+    """
+    return -(-n // multiple) * multiple

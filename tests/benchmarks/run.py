@@ -286,11 +286,11 @@ def bench_servers(repeat: int) -> list[Result]:
         import numpy as np
 
         import zonemodel as zm
-        from zonemodel import _servers as S
-        from zonemodel._state import State
-        from zonemodel.policies import UPSTREAM_1997
+        from zonemodel._kernels import engine as S
+        from zonemodel.experiments.common import State, limit_array, policy_arrays
+        from zonemodel.experiments.storms import _arrays
+        from zonemodel.model.policies import UPSTREAM_1997
         from zonemodel.seeds import replicate_states
-        from zonemodel.servers import _arrays
 
         sys.path.insert(0, str(ROOT))
         from tests import reference, simpy_servers
@@ -304,7 +304,7 @@ def bench_servers(repeat: int) -> list[Result]:
     # numba: the open phase once, then the closing phase on fresh copies of that state.
     booted = State.booted(kernel)
     svc, msize, thread_bytes = _arrays(kernel)
-    pi, pf = UPSTREAM_1997.arrays()
+    pi, pf = policy_arrays(UPSTREAM_1997)
     sv0 = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
     tables = np.zeros((S.O_CLIENT0 + processes, 3), dtype=np.int64)
     S._setup_clients(
@@ -316,7 +316,7 @@ def bench_servers(repeat: int) -> list[Result]:
         for c in range(processes):
             S._open_one(booted.zones, booted.ms, booted.res, booted.gp, booted.its, tables, S.O_CLIENT0 + c)
             opened += 1
-    lim = zm.Limits().arrays()
+    lim = limit_array(zm.Limits())
     lat = np.empty(2 * opened + 1, dtype=np.float64)
     trace = np.empty((0, 3), dtype=np.float64)
     interval = kernel.close_interval_slow

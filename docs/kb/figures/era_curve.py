@@ -1,5 +1,5 @@
 """Figure: the console fork bomb's count on each preset against RAM."""
 
-from zonemodel.figures import plot_era_curve
+from zonemodel.studies.figures import plot_era_curve
 
 plot_era_curve()

@@ -1,5 +1,5 @@
 """Figure: the fork bomb's count against the time between forks."""
 
-from zonemodel.figures import plot_interval_curve
+from zonemodel.studies.figures import plot_interval_curve
 
 plot_interval_curve()

@@ -1,5 +1,5 @@
 """Figure: the fork bomb's count against physical memory (built by the docs from the model)."""
 
-from zonemodel.figures import plot_ram_curve
+from zonemodel.studies.figures import plot_ram_curve
 
 plot_ram_curve()

@@ -17,9 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-import numpy as np
-
-from zonemodel import _servers as S
 from zonemodel.errors import ParameterError
 
 __all__ = [
@@ -33,13 +30,7 @@ __all__ = [
     "policy",
 ]
 
-_KINDS: Final = {
-    "unbounded": S.K_UNBOUNDED,
-    "throttle": S.K_THROTTLE,
-    "depress": S.K_DEPRESS,
-    "fixed": S.K_FIXED,
-    "headroom": S.K_HEADROOM,
-}
+_KINDS: Final = ("unbounded", "throttle", "depress", "fixed", "headroom")
 
 
 @dataclass(frozen=True)
@@ -85,20 +76,6 @@ class ThreadPolicy:
                 raise ParameterError(f'"{name}" must be between 0 and 3600 seconds, got {getattr(self, name)!r}')
         if not 0.0 <= self.reserve < 1.0:
             raise ParameterError(f'"reserve" must be in [0, 1), got {self.reserve!r}')
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The policy as the kernels' (int64, float64) parameter arrays."""
-        pi = np.zeros(S.PI_SIZE, dtype=np.int64)
-        pi[S.PI_KIND] = _KINDS[self.kind]
-        pi[S.PI_CAP] = self.cap
-        pi[S.PI_DELAY_FROM] = self.delay_from
-        pi[S.PI_POOL] = self.pool
-        pi[S.PI_FREE_THREADS] = max(1, self.free_threads)
-        pf = np.zeros(S.PF_SIZE, dtype=np.float64)
-        pf[S.PF_DELAY] = self.delay
-        pf[S.PF_RESERVE] = self.reserve
-        pf[S.PF_BACKOFF] = self.backoff
-        return pi, pf
 
 
 UPSTREAM_1997: Final = ThreadPolicy(

@@ -25,21 +25,32 @@ from typing import Any, Final
 
 import numpy as np
 
-from zonemodel import _forkbomb, _zalloc
-from zonemodel import _process as P
-from zonemodel import _remedies as R
-from zonemodel import _servers as S
-from zonemodel._state import START_METHODS, USERS, State, check_choice, check_kernel, child_row, describe
-from zonemodel.boot import boot
+from zonemodel._kernels import engine as S
+from zonemodel._kernels import forkbomb as _forkbomb
+from zonemodel._kernels import process as P
+from zonemodel._kernels import remedies as R
+from zonemodel._kernels import zalloc as _zalloc
 from zonemodel.errors import ParameterError
-from zonemodel.limits import Limits
-from zonemodel.policies import UPSTREAM_1997, ThreadPolicy
-from zonemodel.policies import policy as get_policy
-from zonemodel.presets import Kernel
-from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.experiments.common import (
+    START_METHODS,
+    USERS,
+    State,
+    check_choice,
+    check_kernel,
+    child_row,
+    describe,
+    limit_array,
+    policy_arrays,
+)
+from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.experiments.storms import _arrays
+from zonemodel.model.boot import boot
+from zonemodel.model.kernel import Kernel
+from zonemodel.model.limits import Limits
+from zonemodel.model.policies import UPSTREAM_1997, ThreadPolicy
+from zonemodel.model.policies import policy as get_policy
+from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.seeds import SeedLike, replicate_states
-from zonemodel.servers import _arrays
-from zonemodel.zones import ZONE_NAMES
 
 __all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb"]
 
@@ -298,9 +309,9 @@ def fork_bomb(
         go to proc and auth, whose thread pools grow by the *policy*.
     policy
         The servers' thread policy when *interval* is given (see
-        :mod:`zonemodel.policies`).
+        :mod:`zonemodel.model.policies`).
     limits
-        Remedies (:class:`~zonemodel.limits.Limits`): per-user process limit,
+        Remedies (:class:`~zonemodel.model.limits.Limits`): per-user process limit,
         kernel-memory quota, OOM killer.  The bomb then goes on after a refused
         fork as long as the other user is still starting processes.
     other
@@ -325,7 +336,7 @@ def fork_bomb(
     start_s, user_s = _check_common(start, user, interval, chain)
     pol = get_policy(policy)
     if limits is not None and not isinstance(limits, Limits):
-        raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
+        raise ParameterError(f'"limits" must be None or a zonemodel.model.limits.Limits, got {limits!r}')
     if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 100_000:
         raise ParameterError(f'"other" must be an integer between 0 and 100000, got {other!r}')
     if limits is not None or other:
@@ -419,7 +430,7 @@ def _timed_arrays(
     rpcs = np.zeros(S.N_SERVERS, dtype=np.int64)
     rpcs[S.PROC] = kernel.fork_rpcs_proc
     rpcs[S.AUTH] = kernel.fork_rpcs_auth
-    pi, pf = pol.arrays()
+    pi, pf = policy_arrays(pol)
     svc, msize, thread_bytes = _arrays(kernel)
     most = kernel.space_max + 16 if kernel.ipc_spaces_exhaustible else 50_000
     return rpcs, pi, pf, svc, msize, thread_bytes, most
@@ -490,7 +501,7 @@ def _limited(
     status = booted.start_session(start)
     if status != P.OK:
         return _no_boot(booted, start, chain, user, runs)
-    lim = limits.arrays()
+    lim = limit_array(limits)
     child_q = child_row(kernel, start, user)
     other_q = booted.base_q.copy()
     other_q[P.Q_RESIDENT] = child_q[P.Q_RESIDENT]

@@ -18,18 +18,18 @@ from typing import Final
 
 import numpy as np
 
-from zonemodel import _process as P
-from zonemodel import _servers as S
-from zonemodel import _zalloc
-from zonemodel._state import State, check_kernel, describe
+from zonemodel._kernels import engine as S
+from zonemodel._kernels import process as P
+from zonemodel._kernels import zalloc as _zalloc
 from zonemodel.errors import ParameterError
-from zonemodel.limits import Limits
-from zonemodel.policies import UPSTREAM_1997, ThreadPolicy
-from zonemodel.policies import policy as get_policy
-from zonemodel.presets import Kernel
-from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.experiments.common import State, check_kernel, describe, limit_array, policy_arrays
+from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.model.kernel import Kernel
+from zonemodel.model.limits import Limits
+from zonemodel.model.policies import UPSTREAM_1997, ThreadPolicy
+from zonemodel.model.policies import policy as get_policy
+from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.seeds import SeedLike, replicate_states
-from zonemodel.zones import ZONE_NAMES
 
 __all__ = ["CloseBurstResult", "CloseBurstRuns", "OpenPortsResult", "close_burst", "open_ports"]
 
@@ -153,7 +153,7 @@ def _check(processes: object, ports_each: object, close: object) -> tuple[int, i
 
 def _check_remedies(limits: object, other: object) -> None:
     if limits is not None and not isinstance(limits, Limits):
-        raise ParameterError(f'"limits" must be None or a zonemodel.limits.Limits, got {limits!r}')
+        raise ParameterError(f'"limits" must be None or a zonemodel.model.limits.Limits, got {limits!r}')
     if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 1_000_000:
         raise ParameterError(f'"other" must be an integer between 0 and 1000000, got {other!r}')
 
@@ -179,7 +179,7 @@ def _storm(
 ) -> tuple[tuple[np.ndarray, ...], tuple[int | float, ...]]:
     """The storm kernels' arguments: (policy and service arrays, (sizes, interval, zone map, thread bytes))."""
     svc, msize, thread_bytes = _arrays(kernel)
-    pi, pf = pol.arrays()
+    pi, pf = policy_arrays(pol)
     interval = kernel.close_interval_fast if mode == "fast" else kernel.close_interval_slow
     sizes = (processes, ports_each, kernel.null_names, kernel.ext2fs_names)
     return (pi, pf, svc, msize), (*sizes, interval, kernel.zone_map, thread_bytes)
@@ -219,10 +219,10 @@ def close_burst(
         ``"fast"``: closes come every ``kernel.close_interval_fast`` seconds on
         average (a tight loop); ``"slow"``: every ``kernel.close_interval_slow``.
     policy
-        The servers' thread policy: a :class:`~zonemodel.policies.ThreadPolicy`
-        or its key (see :data:`zonemodel.policies.POLICIES`).
+        The servers' thread policy: a :class:`~zonemodel.model.policies.ThreadPolicy`
+        or its key (see :data:`zonemodel.model.policies.POLICIES`).
     limits
-        Remedies (:class:`~zonemodel.limits.Limits`): ``ports_per_task`` and
+        Remedies (:class:`~zonemodel.model.limits.Limits`): ``ports_per_task`` and
         ``kmem_quota`` refuse the storm's opens; ``threads_per_task`` and
         ``kmem_quota`` refuse threads created for its notifications; the OOM
         killer kills null when a kernel resource runs short.
@@ -264,7 +264,7 @@ def _single(
     seed: SeedLike,
 ) -> CloseBurstResult:
     """One storm, with everything recorded (the trace, every latency, per-zone usage)."""
-    lim = (limits or Limits()).arrays()
+    lim = limit_array(limits)
     port_bytes = kernel.port_size
     booted = _booted(kernel)
     states = replicate_states(seed, 1)
@@ -353,7 +353,7 @@ def run_replicates(
     rms = np.zeros((count, S.RM_SIZE), dtype=np.int64)
     S._burst_many(
         booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, *model,
-        replicate_states(seed, count, start=first), *args, out, peaks, lats, (limits or Limits()).arrays(),
+        replicate_states(seed, count, start=first), *args, out, peaks, lats, limit_array(limits),
         kernel.port_size, int(other), rms,
     )  # fmt: skip
     rows = np.zeros(count, dtype=ROW_DTYPE)

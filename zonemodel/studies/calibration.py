@@ -22,7 +22,7 @@ reports as booting) and keeps the one whose fit matches the page better.
 Every count is the median of :data:`FIT_RUNS` seeded runs, so a fit is
 deterministic and does not depend on the starting values in the preset.
 Errors are relative and weighted by how precisely the page states each
-figure (``uncertainty`` in :mod:`zonemodel.targets`): O7's counts are given
+figure (``uncertainty`` in :mod:`zonemodel.studies.targets`): O7's counts are given
 to the nearest 10, O12's are round figures and count half as much.
 """
 
@@ -32,9 +32,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from zonemodel.forkbomb import ForkBombRuns, fork_bomb
-from zonemodel.presets import Kernel, gnumach
-from zonemodel.targets import observed, uncertainty
+from zonemodel.experiments.forkbomb import ForkBombRuns, fork_bomb
+from zonemodel.model.kernel import Kernel, gnumach
+from zonemodel.studies.targets import observed, uncertainty
 
 __all__ = [
     "BASELINE_CANDIDATES",
@@ -166,7 +166,7 @@ class Calibration:
     """Fitted parameter values."""
     loss: dict[int, float]
     """Sum of squared relative errors over O7 and O12 for each baseline candidate, in units of
-    the observations' stated uncertainties (:data:`zonemodel.targets.OBSERVATIONS`)."""
+    the observations' stated uncertainties (:data:`zonemodel.studies.targets.OBSERVATIONS`)."""
 
 
 def _fit_at(kernel: Kernel, baseline: int) -> tuple[dict[str, int], float]:

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zonemodel import _zalloc
+from zonemodel._kernels import zalloc as _zalloc
 from zonemodel.errors import ConfigurationError, ParameterError
-from zonemodel.presets import Kernel
-from zonemodel.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.experiments.common import zone_table
+from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
+from zonemodel.model.kernel import Kernel
+from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.units import format_size
-from zonemodel.zones import ZONE_NAMES, zone_table
 
 __all__ = ["ZoneMapReport", "replay"]
 
@@ -87,7 +88,7 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
     ops
         ``(zone name, count)`` pairs applied in order: a positive count
         allocates that many elements, a negative one frees them.  Zone names
-        are those of :data:`zonemodel.zones.ZONE_NAMES`.
+        are those of :data:`zonemodel.model.zones.ZONE_NAMES`.
 
     Returns
     -------

@@ -20,13 +20,9 @@ from typing import Final
 
 import numpy as np
 
-from zonemodel import _zalloc
-from zonemodel._jit import kernel
-from zonemodel._zalloc import _zalloc as zalloc
-from zonemodel._zalloc import _zalloc_n as zalloc_n
-from zonemodel._zalloc import _zfree as zfree
-from zonemodel._zalloc import _zfree_n as zfree_n
-from zonemodel.zones import (
+from zonemodel._kernels import zalloc as _zalloc
+from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.layout import (
     Z_KALLOC0,
     Z_MAP_ENTRIES,
     Z_MAPS,
@@ -39,6 +35,10 @@ from zonemodel.zones import (
     Z_TASKS,
     Z_THREADS,
 )
+from zonemodel._kernels.zalloc import _zalloc as zalloc
+from zonemodel._kernels.zalloc import _zalloc_n as zalloc_n
+from zonemodel._kernels.zalloc import _zfree as zfree
+from zonemodel._kernels.zalloc import _zfree_n as zfree_n
 
 # Per-process parameters (a row of int64).
 Q_THREADS: Final = 0

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from zonemodel import _process as P
-from zonemodel._state import State, check_kernel
+from zonemodel._kernels import process as P
 from zonemodel.errors import ParameterError, ZonemodelError
-from zonemodel.forkbomb import ForkBombResult, _check_common, child_row, run_on_state
-from zonemodel.presets import Kernel
+from zonemodel.experiments.common import State, check_kernel
+from zonemodel.experiments.forkbomb import ForkBombResult, _check_common, child_row, run_on_state
+from zonemodel.model.kernel import Kernel
 from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
 
 __all__ = ["System", "SystemDown"]

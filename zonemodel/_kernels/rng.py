@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zonemodel._jit import kernel
+from zonemodel._kernels.jit import kernel
 
 # NOTE: every constant is a uint64 so numba never promotes the arithmetic to float64.
 _U5 = np.uint64(5)

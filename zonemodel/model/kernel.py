@@ -12,7 +12,7 @@ A :class:`Kernel` is a frozen bundle of every number the simulation uses.
     >>> k.provenance("kalloc_map").reference
     'kern/kalloc.c:50 (kalloc_map_size) @ GNU Mach 1.3 4fd7c820 (2002-05-27)'
 
-Each value carries its provenance (see :mod:`zonemodel.provenance`);
+Each value carries its provenance (see :mod:`zonemodel.model.provenance`);
 :func:`provenance_table` lists them for the documentation.
 """
 
@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from zonemodel.errors import ParameterError, UnknownPresetError
-from zonemodel.provenance import Document, Estimate, Fitted, Override, Provenance, Source
+from zonemodel.model.provenance import Document, Estimate, Fitted, Override, Provenance, Source
 from zonemodel.units import format_size, parse_size
 
 __all__ = ["YEARS", "Kernel", "gnumach", "provenance_table"]
@@ -462,8 +462,8 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
         Source("ipc/ipc_space.c:208 (ipc_space_kernel, ipc_space_reply) and kern/task.c (kernel task)", _GM13),
     ),
     "kernel_threads": (10, Estimate("idle, pageout, reaper, action and device threads of a uniprocessor kernel")),
-    "system_tasks": (45, Fitted(("O7",), "zonemodel.calibration.fit_system_tasks")),
-    "boot_ports": (1300, Fitted(("O10", "O12"), "zonemodel.calibration.fit_boot_ports")),
+    "system_tasks": (45, Fitted(("O7",), "zonemodel.studies.calibration.fit_system_tasks")),
+    "boot_ports": (1300, Fitted(("O10", "O12"), "zonemodel.studies.calibration.fit_boot_ports")),
     "boot_resident": (
         40 * _MiB,
         Estimate("kernel image and buffers plus the resident data of ext2fs, pfinet, proc, exec and friends"),
@@ -483,14 +483,14 @@ _BASE_2005: Final[dict[str, tuple[Any, Provenance]]] = {
         Estimate("about 5 written private regions, shadowed once in the child and once again in the parent"),
     ),
     "process_pv_entries": (120, Estimate("pages of shared text and data a small forked child touches (50-200)")),
-    "process_resident": (76 * _KiB, Fitted(("O9",), "zonemodel.calibration.fit_process_resident")),
+    "process_resident": (76 * _KiB, Fitted(("O9",), "zonemodel.studies.calibration.fit_process_resident")),
     "server_names_per_process": (
         4,
         Estimate("proc holds the task port and the proc port, plus the msgport; term one ctty port"),
     ),
-    "ports_console": (43, Fitted(("O12",), "zonemodel.calibration.fit_ports")),
-    "ports_ssh": (154, Fitted(("O7", "O12"), "zonemodel.calibration.fit_ports")),
-    "ports_screen": (147, Fitted(("O7",), "zonemodel.calibration.fit_ports")),
+    "ports_console": (43, Fitted(("O12",), "zonemodel.studies.calibration.fit_ports")),
+    "ports_ssh": (154, Fitted(("O7", "O12"), "zonemodel.studies.calibration.fit_ports")),
+    "ports_screen": (147, Fitted(("O7",), "zonemodel.studies.calibration.fit_ports")),
     "session_tasks_ssh": (3, Estimate("sshd's privileged and user session processes and the login shell")),
     "session_tasks_screen": (6, Estimate("the ssh session's 3 tasks, the screen client and server, and its shell")),
     "root_extra_names": (2, Estimate("send rights to host_priv and the device master that root processes hold")),

@@ -7,13 +7,17 @@ from typing import Final
 
 import numpy as np
 
-from zonemodel import _forkbomb, _zalloc
-from zonemodel import _process as P
-from zonemodel.boot import BootReport, boot
+from zonemodel._kernels import forkbomb as _forkbomb
+from zonemodel._kernels import layout as L
+from zonemodel._kernels import process as P
+from zonemodel._kernels import zalloc as _zalloc
 from zonemodel.errors import ParameterError
-from zonemodel.ipc_tables import table_sizes
-from zonemodel.presets import Kernel
-from zonemodel.zones import ZONE_NAMES, zone_table
+from zonemodel.model.boot import BootReport, boot
+from zonemodel.model.ipc_tables import table_sizes
+from zonemodel.model.kernel import Kernel
+from zonemodel.model.limits import Limits
+from zonemodel.model.policies import ThreadPolicy
+from zonemodel.model.zones import ZONE_NAMES, zone_specs
 
 START_METHODS: Final = ("console", "ssh", "screen")
 USERS: Final = ("user", "root")
@@ -48,6 +52,54 @@ _STATUS: Final = {
         "[no panic: fork() fails, no kernel_map for a page directory (KERN_RESOURCE_SHORTAGE)]",
     ),
 }
+
+
+def zone_table(kernel: Kernel) -> np.ndarray:
+    """A fresh, empty zone table (:data:`~zonemodel._kernels.layout.ZONE_DTYPE`) for *kernel*."""
+    specs = zone_specs(kernel)
+    table = np.zeros(len(specs), dtype=L.ZONE_DTYPE)
+    table["elem_size"] = [s.elem_size for s in specs]
+    table["max_size"] = [s.max_size for s in specs]
+    table["alloc_size"] = [s.alloc_size for s in specs]
+    table["flags"] = [(L.EXHAUSTIBLE if s.exhaustible else 0) | (L.COLLECTABLE if s.collectable else 0) for s in specs]
+    return table
+
+
+def limit_array(limits: Limits | None) -> np.ndarray:
+    """The remedies as the kernels' ``L_*`` array (zeros: no limit)."""
+    lim = limits or Limits()
+    out = np.zeros(L.L_SIZE, dtype=np.int64)
+    out[L.L_NPROC] = lim.nproc or 0
+    out[L.L_PORTS] = lim.ports_per_task or 0
+    out[L.L_THREADS] = lim.threads_per_task or 0
+    out[L.L_QUOTA] = int(lim.kmem_quota or 0)
+    out[L.L_OOM] = int(lim.oom_killer)
+    out[L.L_MARGIN_PPM] = round(lim.oom_margin * 1_000_000)
+    return out
+
+
+_POLICY_KINDS: Final = {
+    "unbounded": L.K_UNBOUNDED,
+    "throttle": L.K_THROTTLE,
+    "depress": L.K_DEPRESS,
+    "fixed": L.K_FIXED,
+    "headroom": L.K_HEADROOM,
+}
+
+
+def policy_arrays(pol: ThreadPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """A thread policy as the kernels' (``PI_*`` int64, ``PF_*`` float64) arrays."""
+    pi = np.zeros(L.PI_SIZE, dtype=np.int64)
+    pi[L.PI_KIND] = _POLICY_KINDS[pol.kind]
+    pi[L.PI_CAP] = pol.cap
+    pi[L.PI_DELAY_FROM] = pol.delay_from
+    pi[L.PI_POOL] = pol.pool
+    pi[L.PI_FREE_THREADS] = max(1, pol.free_threads)
+    pf = np.zeros(L.PF_SIZE, dtype=np.float64)
+    pf[L.PF_DELAY] = pol.delay
+    pf[L.PF_RESERVE] = pol.reserve
+    pf[L.PF_BACKOFF] = pol.backoff
+    return pi, pf
 
 
 def describe(status: int, panic_zone: int) -> tuple[str, str, str]:

@@ -35,14 +35,13 @@ from typing import Final
 import numpy as np
 from numba import prange
 
-from zonemodel import _process as P
-from zonemodel import _zalloc
-from zonemodel._forkbomb import _background_exits
-from zonemodel._jit import kernel
-from zonemodel._remedies import _fatal, _short
-from zonemodel._rng import _uniform
-from zonemodel.limits import L_OOM, L_PORTS, L_QUOTA, L_THREADS
-from zonemodel.zones import Z_PCB, Z_PORTS, Z_THREADS
+from zonemodel._kernels import process as P
+from zonemodel._kernels import zalloc as _zalloc
+from zonemodel._kernels.forkbomb import _background_exits
+from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.layout import L_OOM, L_PORTS, L_QUOTA, L_THREADS, Z_PCB, Z_PORTS, Z_THREADS
+from zonemodel._kernels.remedies import _fatal, _short
+from zonemodel._kernels.rng import _uniform
 
 # Servers.
 PROC: Final = 0

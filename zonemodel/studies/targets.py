@@ -1,7 +1,7 @@
 """The observed figures of the knowledge-base page, in one table.
 
 These numbers are what antrik reported (rounded as he rounded them).  They
-are used by :mod:`zonemodel.calibration` and printed next to the model's
+are used by :mod:`zonemodel.studies.calibration` and printed next to the model's
 figures in the article.  No model code path reads them.
 
 Examples

@@ -6,7 +6,7 @@ and server kernels.  The plain-Python reference with the same semantics is
 
 State lives in two arrays owned by the caller:
 
-* ``zones``: the zone table (:data:`zonemodel.zones.ZONE_DTYPE`);
+* ``zones``: the zone table (:data:`zonemodel._kernels.layout.ZONE_DTYPE`);
 * ``ms``: the zone-map state, an ``int64`` array indexed by the ``M_*``
   constants below.
 
@@ -21,8 +21,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from zonemodel._jit import kernel
-from zonemodel.zones import COLLECTABLE, EXHAUSTIBLE
+from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.layout import COLLECTABLE, EXHAUSTIBLE
 
 # Zone-map state indices.
 M_PAGE: Final = 0  # page size

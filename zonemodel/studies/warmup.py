@@ -63,7 +63,7 @@ def dispatchers() -> dict[str, Dispatcher]:
     callers and never compiles them on their own.
 
     >>> import zonemodel
-    >>> "zonemodel._forkbomb._bomb_many" in dispatchers()
+    >>> "zonemodel._kernels.forkbomb._bomb_many" in dispatchers()
     True
     """
     found: dict[str, Dispatcher] = {}
@@ -127,7 +127,7 @@ def warmup() -> WarmupReport:
     --------
     >>> import zonemodel
     >>> report = zonemodel.warmup()
-    >>> "zonemodel._forkbomb._bomb_many" in report.kernels
+    >>> "zonemodel._kernels.forkbomb._bomb_many" in report.kernels
     True
     >>> zonemodel.warmup().compiled  # everything is in memory now
     0

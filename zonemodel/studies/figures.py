@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from zonemodel.boot import max_bootable_zone_map
-from zonemodel.forkbomb import ForkBombRuns, fork_bomb
-from zonemodel.presets import Kernel, gnumach
+from zonemodel.experiments.forkbomb import ForkBombRuns, fork_bomb
+from zonemodel.model.boot import max_bootable_zone_map
+from zonemodel.model.kernel import Kernel, gnumach
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -156,9 +156,9 @@ def plot_zone_map_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot :func:`zone_map_curve` (keyword arguments are passed on to it), with the page's figures.
 
     The observed counts of O7 are drawn at the 16 MiB baseline that
-    :func:`zonemodel.calibration.calibrate` argues for; those of O12 at 8 and 4 MiB.
+    :func:`zonemodel.studies.calibration.calibrate` argues for; those of O12 at 8 and 4 MiB.
     """
-    from zonemodel.targets import observed
+    from zonemodel.studies.targets import observed
 
     points = zone_map_curve(**kwargs)
     result: Axes = _plot(points, ax, "zone map size (MiB)")
@@ -204,8 +204,8 @@ def storm_traces(
     >>> [(t.policy, t.outcome) for t in storm_traces(ports_each=2000)][:2]
     [('upstream-1997', 'survived'), ('debian-throttle', 'survived')]
     """
-    from zonemodel.policies import POLICIES
-    from zonemodel.servers import CloseBurstResult, close_burst
+    from zonemodel.experiments.storms import CloseBurstResult, close_burst
+    from zonemodel.model.policies import POLICIES
 
     base = kernel if kernel is not None else gnumach(2005)
     traces = []

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zonemodel.errors import ParameterError
-from zonemodel.presets import Kernel
-from zonemodel.units import format_size
+from zonemodel.model.kernel import Kernel
+from zonemodel.units import format_size, round_up
 
 __all__ = ["BootReport", "boot", "max_bootable_zone_map"]
 
@@ -70,10 +70,6 @@ class BootReport:
         return f"BootReport(failed, message={self.message!r})"
 
 
-def _round_page(n: int, page: int) -> int:
-    return -(-n // page) * page
-
-
 def _stolen(kernel: Kernel) -> list[tuple[str, int]]:
     page = kernel.page_size
     pages = kernel.usable_ram // page
@@ -81,13 +77,13 @@ def _stolen(kernel: Kernel) -> list[tuple[str, int]]:
     while buckets < pages:
         buckets <<= 1
     items = [
-        ("vm_page array", _round_page(pages * kernel.vm_page_struct, page)),
-        ("page hash buckets", _round_page(buckets * kernel.vm_page_bucket, page)),
-        ("kernel map entries (kentry_data)", _round_page(kernel.kentry_data, page)),
+        ("vm_page array", round_up(pages * kernel.vm_page_struct, page)),
+        ("page hash buckets", round_up(buckets * kernel.vm_page_bucket, page)),
+        ("kernel map entries (kentry_data)", round_up(kernel.kentry_data, page)),
     ]
     if kernel.allocator == "zalloc":
-        items.append(("zdata", _round_page(kernel.zdata, page)))
-    items.append(("pmap_init tables", _round_page(-(-pages * kernel.pmap_bytes_per_page_x8 // 8), page)))
+        items.append(("zdata", round_up(kernel.zdata, page)))
+    items.append(("pmap_init tables", round_up(-(-pages * kernel.pmap_bytes_per_page_x8 // 8), page)))
     return items
 
 

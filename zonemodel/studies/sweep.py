@@ -41,14 +41,15 @@ from typing import Any, Final, Protocol
 import numba
 import numpy as np
 
-from zonemodel import forkbomb, servers
-from zonemodel._state import check_kernel
 from zonemodel.errors import ParameterError
-from zonemodel.forkbomb import _check_common, fork_bomb
-from zonemodel.policies import policy
-from zonemodel.presets import _SPECS, YEARS, Kernel, gnumach
-from zonemodel.progress import Progress
+from zonemodel.experiments import forkbomb
+from zonemodel.experiments import storms as servers
+from zonemodel.experiments.common import check_kernel
+from zonemodel.experiments.forkbomb import _check_common, fork_bomb
+from zonemodel.model.kernel import _SPECS, YEARS, Kernel, gnumach
+from zonemodel.model.policies import policy
 from zonemodel.seeds import SeedLike, as_seed_sequence
+from zonemodel.studies.progress import Progress
 from zonemodel.units import format_size
 
 __all__ = ["SweepResult", "sweep"]
@@ -313,8 +314,8 @@ class SweepResult:
     ``spread`` (of the count), ``outcome`` and ``limit`` (the most common
     ones), ``outcome_share`` and ``limit_share`` (the fraction of runs that
     had them) and ``message`` (the most common console message) for fork
-    bombs (:data:`~zonemodel.sweep.STATISTICS`), and those of
-    :data:`~zonemodel.sweep.STORM_STATISTICS` for
+    bombs (:data:`~zonemodel.studies.sweep.STATISTICS`), and those of
+    :data:`~zonemodel.studies.sweep.STORM_STATISTICS` for
     close bursts.
     """
     kernels: tuple[Kernel, ...]

@@ -23,23 +23,11 @@ Limits(nproc=100)
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Final
-
-import numpy as np
 
 from zonemodel.errors import ParameterError
 from zonemodel.units import parse_size
 
 __all__ = ["Limits"]
-
-# Slots of the kernels' limit array (int64).
-L_NPROC: Final = 0  # 0: none
-L_PORTS: Final = 1  # per-task names (client opens), 0: none
-L_THREADS: Final = 2  # per-task threads (servers), 0: none
-L_QUOTA: Final = 3  # bytes per user, 0: none
-L_OOM: Final = 4  # 1: OOM killer on
-L_MARGIN_PPM: Final = 5  # OOM margin, parts per million of each resource
-L_SIZE: Final = 6
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,17 +69,6 @@ class Limits:
             raise ParameterError(f'"oom_margin" must be a fraction in (0, 0.5], got {self.oom_margin!r}')
         if not 0.0 < self.oom_margin <= 0.5:
             raise ParameterError(f'"oom_margin" must be a fraction in (0, 0.5], got {self.oom_margin!r}')
-
-    def arrays(self) -> np.ndarray:
-        """The limits as the kernels' int64 array."""
-        out = np.zeros(L_SIZE, dtype=np.int64)
-        out[L_NPROC] = self.nproc or 0
-        out[L_PORTS] = self.ports_per_task or 0
-        out[L_THREADS] = self.threads_per_task or 0
-        out[L_QUOTA] = int(self.kmem_quota or 0)
-        out[L_OOM] = int(self.oom_killer)
-        out[L_MARGIN_PPM] = round(self.oom_margin * 1_000_000)
-        return out
 
     def __repr__(self) -> str:
         shown = [

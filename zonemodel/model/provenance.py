@@ -5,7 +5,7 @@ Each parameter of a kernel preset carries one of four kinds of provenance:
 * :class:`Source`: read from GNU Mach, Hurd, glibc or Debian sources (file and commit);
 * :class:`Document`: stated in a document (the wiki page, a mail, an IRC log);
 * :class:`Estimate`: our own estimate or hypothesis, with the reasoning;
-* :class:`Fitted`: fitted by :mod:`zonemodel.calibration` to named observations.
+* :class:`Fitted`: fitted by :mod:`zonemodel.studies.calibration` to named observations.
 
 A value the user sets with an override gets :class:`Override`.  Sizes of C
 structures that were measured by compiling the historical headers are

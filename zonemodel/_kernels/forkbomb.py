@@ -17,11 +17,11 @@ from typing import Final
 import numpy as np
 from numba import prange
 
-from zonemodel import _process as P
-from zonemodel import _zalloc
-from zonemodel._jit import kernel
-from zonemodel._rng import _uniform
-from zonemodel.zones import Z_PCB, Z_PORTS, Z_SPACES, Z_THREADS
+from zonemodel._kernels import process as P
+from zonemodel._kernels import zalloc as _zalloc
+from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.layout import Z_PCB, Z_PORTS, Z_SPACES, Z_THREADS
+from zonemodel._kernels.rng import _uniform
 
 F_BG_RATE: Final = 0
 F_BG_EXIT: Final = 1

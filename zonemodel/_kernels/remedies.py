@@ -25,14 +25,16 @@ from typing import Final
 import numpy as np
 from numba import prange
 
-from zonemodel import _process as P
-from zonemodel import _zalloc
-from zonemodel._forkbomb import _background_exits
-from zonemodel._jit import kernel
-from zonemodel._rng import _uniform
-from zonemodel.limits import L_MARGIN_PPM, L_NPROC, L_OOM, L_QUOTA
-from zonemodel.zones import (
+from zonemodel._kernels import process as P
+from zonemodel._kernels import zalloc as _zalloc
+from zonemodel._kernels.forkbomb import _background_exits
+from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.layout import (
     EXHAUSTIBLE,
+    L_MARGIN_PPM,
+    L_NPROC,
+    L_OOM,
+    L_QUOTA,
     Z_MAP_ENTRIES,
     Z_MAPS,
     Z_OBJECTS,
@@ -44,6 +46,7 @@ from zonemodel.zones import (
     Z_TASKS,
     Z_THREADS,
 )
+from zonemodel._kernels.rng import _uniform
 
 OTHER_DONE: Final = 0  # the other user's workload completed (P.OK)
 OTHER_FAILED: Final = 11  # the other user's fork was refused or failed; the kernel is alive

@@ -1,0 +1,376 @@
+"""The kernels' data layout: every slot, status and "who" code, and the bundles of arrays.
+
+Kernels work on NumPy arrays.  Which element of an array means what is
+written down here, and only here: the kernels, the experiments that build
+their arrays and read their results, and nothing else, use these names.
+
+Arrays travel in :class:`typing.NamedTuple` bundles, so that a kernel
+signature reads in one line:
+
+* :class:`Machine`: the booted kernel (zones, zone map, other resources,
+  global parameters, IPC table sizes);
+* :class:`Workload`: the processes an experiment creates (their parameter
+  rows and the background's rates);
+* :class:`ServerModel`: the servers' pools, policy, service times, remedies;
+* :class:`Engine`: the event loop's heap and queues;
+* :class:`Job`: the numbers of one storm (how many clients, ports, closes).
+
+A NamedTuple of arrays costs nothing in numba: it is passed as a tuple of
+pointers and its fields are resolved at compile time.
+
+This module imports nothing but NumPy: the model layer never needs it, and
+the kernels import nothing else from zonemodel.
+"""
+
+from __future__ import annotations
+
+from typing import Final, NamedTuple
+
+import numpy as np
+
+# ---------------------------------------------------------------------------- status codes
+# One namespace for every kernel: what a kernel returns, what a replicate row's
+# ``status`` holds, and what the experiments describe in words.
+OK: Final = 0
+ZONE_PANIC: Final = 1  # the zone map had no page left: panic("zalloc: zone %s exhausted")
+IPC_TASK_INIT: Final = 2  # the exhaustible ipc spaces zone refused: panic("ipc_task_init")
+PMAP_CREATE: Final = 3  # no kernel_map for a page directory: panic("pmap_create")
+KALLOC_MAP_FULL: Final = 4  # an entry table could not grow in kalloc_map: the RPC (and the fork) fails
+NO_MEMORY: Final = 5  # no free physical page: the allocating thread waits for ever (a hang)
+CHILD_LIMIT: Final = 6  # the experiment's own cap on children was reached
+NO_BOOT: Final = 7  # the kernel does not boot (see zonemodel.boot)
+KMEM_FULL: Final = 8  # slab era: kmem_map has no room; the allocation returns an error
+KMEM_NOMEM: Final = 9  # slab era: no free page for a kernel object; the allocation returns an error
+KMAP_FAIL: Final = 10  # slab era: no kernel_map for a page directory; task creation returns an error
+OTHER_FAILED: Final = 11  # the other user's fork or open was refused or failed; the kernel is alive
+LIMITED: Final = 12  # no other user: the bomber's fork was refused by a remedy
+ZONE_EXHAUSTED: Final = 13  # an exhaustible zone refused (zalloc returned 0)
+OTHER_DONE: Final = OK  # the other user's workload completed
+
+# Who made the allocation that ended a run.
+WHO_CHILD: Final = 0  # a bomb child
+WHO_BACKGROUND: Final = 1  # a background task (or the login session)
+WHO_SERVER: Final = 2  # a server thread or message
+WHO_OTHER: Final = 3  # the other user's process
+
+# Phase of a storm in which it ended.
+PHASE_BOOT: Final = 0  # starting the servers and the clients
+PHASE_OPEN: Final = 1  # opening the ports
+PHASE_CLOSE: Final = 2  # closing them and serving the notifications
+PHASE_OTHER: Final = 3  # the other user's opens after the storm
+
+# ---------------------------------------------------------------------------- zones
+Z_TASKS: Final = 0
+Z_THREADS: Final = 1
+Z_PCB: Final = 2
+Z_SPACES: Final = 3
+Z_TREE: Final = 4
+Z_PORTS: Final = 5
+Z_PSETS: Final = 6
+Z_MAPS: Final = 7
+Z_MAP_ENTRIES: Final = 8
+Z_OBJECTS: Final = 9
+Z_PMAP: Final = 10
+Z_PV: Final = 11
+Z_KALLOC0: Final = 12  # kalloc.16; kalloc.N follows in order of size
+KALLOC_MIN: Final = 16  # bytes of the smallest kalloc zone
+N_KALLOC: Final = 10  # kalloc.16 .. kalloc.8192
+N_ZONES: Final = Z_KALLOC0 + N_KALLOC
+
+# Zone flags (bits of ``flags``).
+COLLECTABLE: Final = 0x2  # grows by ``alloc_size`` pages at a time (kalloc.4096 and kalloc.8192)
+EXHAUSTIBLE: Final = 0x4  # an allocation beyond the maximum fails instead of raising it
+
+ZONE_DTYPE: Final = np.dtype(
+    [
+        ("elem_size", np.int64),  # bytes per element
+        ("max_size", np.int64),  # current maximum in bytes (soft maxima grow)
+        ("cur_size", np.int64),  # bytes of elements carved so far (high-water mark)
+        ("alloc_size", np.int64),  # bytes taken at a time by collectable zones
+        ("flags", np.int64),  # EXHAUSTIBLE | COLLECTABLE
+        ("in_use", np.int64),  # elements handed out and not freed
+        ("free", np.int64),  # elements on the free list
+        ("peak", np.int64),  # largest in_use seen
+    ]
+)
+"""One row of the zone table, indexed by the ``Z_*`` slots."""
+
+# ---------------------------------------------------------------------------- the zone map (int64 ``ms``)
+M_PAGE: Final = 0  # page size
+M_MAP_PAGES: Final = 1  # pages of the zone map that zones may use (after the GC page table)
+M_MAP_USED: Final = 2  # pages taken so far (never returned)
+M_NEXT: Final = 3  # zget_space: next free byte of the current chunk
+M_END: Final = 4  # zget_space: end of the current chunk
+M_WASTED: Final = 5  # bytes thrown away when a new chunk was not contiguous
+M_PANIC_ZONE: Final = 6  # zone that needed memory when the map ran out, or -1
+M_SIZE: Final = 7
+MAP_BASE: Final = 1 << 40  # address of zone-map page 0 (zdata is [0, zdata))
+
+# ---------------------------------------------------------------------------- global parameters (int64 ``gp``)
+G_PAGE: Final = 0
+G_COMPAT: Final = 1  # MACH_IPC_COMPAT: one more port per task
+G_ENTRY: Final = 2  # bytes per IPC entry
+G_RAM_PAGES: Final = 3
+G_BASE_PAGES: Final = 4  # physical pages in use after boot besides zone pages
+G_KALLOC_MAP: Final = 5  # bytes
+G_MAX_CHILDREN: Final = 6
+G_CHAIN: Final = 7  # 1: each child forks the next
+G_SLAB: Final = 8  # 1: slab era, where allocation failures return errors
+G_WAITS: Final = 9  # 1: slab allocations wait for a free page (2016 on) instead of failing
+G_NULL_PER_OPEN: Final = 10  # names an open of /dev/null adds to null's space
+G_ZONE_MAP: Final = 11  # bytes of zone map
+G_THREAD_BYTES: Final = 12  # zone bytes of one server worker (thread, pcb, two ports)
+G_PORT_BYTES: Final = 13  # bytes of one kernel port
+G_NULL_NAMES: Final = 14  # names in null's space before any open
+G_EXT2FS_NAMES: Final = 15  # names in ext2fs's space before the experiment
+G_SIZE: Final = 16
+
+# ---------------------------------------------------------------------------- global resources (int64 ``res``)
+R_KMAP_FREE: Final = 0  # bytes of kernel_map left
+R_KALLOC_FREE: Final = 1  # bytes of kalloc_map left
+R_PROC_PAGES: Final = 2  # physical pages held by processes (page directories, resident pages)
+R_SERVER_NAMES: Final = 3  # names in the servers' spaces (pooled)
+R_SERVER_TIDX: Final = 4  # size index of the pooled servers' table
+R_SERVER_ADDR: Final = 5  # its address in kalloc_map (pages), or -1
+R_KM_SEGMENTS: Final = 6  # free segments of kalloc_map
+R_SIZE: Final = 7
+KM_CAP: Final = 4096  # free segments the kalloc_map allocator can track
+KM_BASE: Final = R_SIZE  # res[KM_BASE + 2 i], res[KM_BASE + 2 i + 1]: start and length (pages) of segment i
+RES_SIZE: Final = KM_BASE + 2 * KM_CAP
+
+# ---------------------------------------------------------------------------- a process (int64 row ``q``)
+Q_THREADS: Final = 0
+Q_PORTS: Final = 1  # new kernel ports besides the task, thread and compat ports
+Q_NAMES: Final = 2  # names in the process's own IPC space
+Q_MAP_ENTRIES: Final = 3
+Q_SHADOW: Final = 4
+Q_PV: Final = 5
+Q_RESIDENT: Final = 6  # resident physical pages besides the page directory
+Q_SERVER_NAMES: Final = 7  # names the servers' spaces gain for this process
+Q_CHAIN_PORTS: Final = 8  # extra ports (and names) per generation of a fork chain
+Q_SIZE: Final = 9
+
+# A process record (int64 row): what its exit needs back.
+P_TIDX: Final = 0  # size index of its entry table
+P_ADDR: Final = 1  # the table's kalloc_map address (pages), or -1
+P_GENERATION: Final = 2
+P_SIZE: Final = 3
+
+# The background (float64 ``fp``).
+F_BG_RATE: Final = 0  # chance per fork that a background task starts
+F_BG_EXIT: Final = 1  # chance per fork that each running one exits
+F_SIZE: Final = 2
+
+# ---------------------------------------------------------------------------- limits (int64 ``lim``)
+L_NPROC: Final = 0  # processes per user, 0: none
+L_PORTS: Final = 1  # per-task names (client opens), 0: none
+L_THREADS: Final = 2  # per-task threads (servers), 0: none
+L_QUOTA: Final = 3  # bytes of kernel memory per user, 0: none
+L_OOM: Final = 4  # 1: OOM killer on
+L_MARGIN_PPM: Final = 5  # OOM margin, parts per million of each resource
+L_SIZE: Final = 6
+
+# What the remedies did in a fork bomb (int64 ``acts``): ACT_* + ACT_OTHER for the other user.
+ACT_NPROC: Final = 0  # refused by the process limit
+ACT_QUOTA: Final = 1  # refused by the kernel-memory quota
+ACT_OOM: Final = 2  # the OOM killer killed one of the bomber's processes
+ACT_KERNEL: Final = 3  # the kernel itself refused (an error, slab era or kalloc_map)
+ACT_OTHER: Final = 4  # offset of the other user's counters
+ACT_SIZE: Final = 8
+
+# ---------------------------------------------------------------------------- servers
+PROC: Final = 0
+AUTH: Final = 1
+EXEC: Final = 2
+TERM: Final = 3
+EXT2FS: Final = 4
+NULL: Final = 5
+N_SERVERS: Final = 6
+
+# Message kinds.
+MSG_NOTIFY: Final = 0  # a no-senders notification
+MSG_RPC: Final = 1  # an ordinary request
+N_MSG_KINDS: Final = 2
+
+# Event kinds.
+EV_ARRIVE: Final = 0
+EV_DONE: Final = 1
+EV_READY: Final = 2  # a spawned thread starts receiving
+
+# Per-server counters (int64 columns of ``sv``).
+S_THREADS: Final = 0  # threads in the pool
+S_COUNTER: Final = 1  # libports' count of threads not busy (nreqthreads)
+S_RECEIVERS: Final = 2  # threads actually waiting in mach_msg
+S_BUSY: Final = 3
+S_QHEAD: Final = 4
+S_QTAIL: Final = 5
+S_PEAK_THREADS: Final = 6
+S_PEAK_QUEUE: Final = 7
+S_SERVED: Final = 8
+S_EPOCH: Final = 9  # bumped when the OOM killer kills the server; older events are void
+S_COLS: Final = 10
+
+# Remedy state of a storm (int64 ``rm``).
+RM_CHARGE_A: Final = 0  # kernel memory charged to the storm's user
+RM_CHARGE_B: Final = 1  # ... and to the other user
+RM_OPENED: Final = 2  # ports the storm opened (null protids)
+RM_NULL_DONE: Final = 3  # notifications null has served in its current life
+RM_REFUSED_PORTS: Final = 4  # opens refused by ports_per_task
+RM_REFUSED_QUOTA: Final = 5  # opens and spawns refused by kmem_quota
+RM_REFUSED_THREADS: Final = 6  # spawns refused by threads_per_task
+RM_OOM_KILLS: Final = 7  # times the OOM killer killed null
+RM_B_OPENED: Final = 8  # opens of the other user that succeeded
+RM_SIZE: Final = 9
+
+# Thread policy (int64 ``pi`` and float64 ``pf``).
+K_UNBOUNDED: Final = 0  # upstream libports 1997-2008: spawn at once, no limit
+K_THROTTLE: Final = 1  # Debian thread-throttle 2005-2009
+K_DEPRESS: Final = 2  # upstream 2012: new threads first depress their priority
+K_FIXED: Final = 3  # a fixed pool with a queue (libpager 2014)
+K_HEADROOM: Final = 4  # ours: spawn while the zone map keeps a reserve, with a backoff
+PI_KIND: Final = 0
+PI_CAP: Final = 1  # throttle: no spawn above this many threads
+PI_DELAY_FROM: Final = 2  # throttle: threads from this count on sleep first
+PI_POOL: Final = 3  # fixed: threads per server; others: threads at start
+PI_FREE_THREADS: Final = 4  # headroom: threads spawned without backoff
+PI_SIZE: Final = 5
+PF_DELAY: Final = 0  # throttle: the sleep in seconds
+PF_RESERVE: Final = 1  # headroom: fraction of the zone map kept free
+PF_BACKOFF: Final = 2  # headroom: seconds of delay per free_threads threads
+PF_SIZE: Final = 3
+
+# Event loop counters: int64 ``en`` and float64 ``ef``.
+E_HEAP: Final = 0  # events in the heap
+E_SEQ: Final = 1  # next sequence number
+E_NLAT: Final = 2  # latencies recorded
+E_SIZE: Final = 3
+EF_NOW: Final = 0
+EF_CPU: Final = 1  # when the CPU is next free
+EF_SIZE: Final = 2
+
+HEAP_DTYPE: Final = np.dtype(
+    [
+        ("t", np.float64),  # when
+        ("seq", np.int64),  # order among equal times: the order events were made in
+        ("kind", np.int64),  # EV_*
+        ("server", np.int64),
+        ("mtype", np.int64),  # message kind + 2 * the server's epoch
+        ("arrival", np.float64),  # when the message arrived (for latencies)
+    ]
+)
+"""One event of the servers' binary heap."""
+
+# Owners of IPC spaces in a storm (rows of ``tables``: names, size index, address).
+O_NULL: Final = 0
+O_EXT2FS: Final = 1
+O_CLIENT0: Final = 2
+T_NAMES: Final = 0
+T_TIDX: Final = 1
+T_ADDR: Final = 2
+T_SIZE: Final = 3
+
+# A storm's numbers: int64 ``ji`` and float64 ``jf`` of a :class:`Job`.
+J_PROCESSES: Final = 0  # client processes
+J_PORTS_EACH: Final = 1  # ports each opens (close burst) or opens in all (open storm)
+J_OTHER: Final = 2  # ports the other user opens after the storm
+J_INSTANCES: Final = 3  # open storm: null instances that can be tracked
+J_SIZE: Final = 4
+JF_INTERVAL: Final = 0  # mean seconds between closes, or between forks of a timed bomb
+JF_SIZE: Final = 1
+
+# ---------------------------------------------------------------------------- replicate rows
+# What every experiment's kernel writes for one run: one record per replicate.
+ROW_DTYPE: Final = np.dtype(
+    [
+        ("count", np.int64),  # children alive at the end (fork bombs) or ports opened (storms)
+        ("status", np.int64),  # a status code
+        ("who", np.int64),  # WHO_*: who made the allocation that failed
+        ("phase", np.int64),  # PHASE_* (storms; PHASE_BOOT for fork bombs)
+        ("background", np.int64),  # background tasks alive at the end
+        ("other", np.int64),  # the other user's processes (fork bombs) or opens (storms)
+        ("panic_zone", np.int64),  # zone named in a zone-map panic, or -1
+        ("events", np.int64),  # events the servers processed
+        ("end_us", np.int64),  # simulated end time, microseconds
+        ("peak_null_threads", np.int64),
+        ("p99_latency_ms", np.float64),  # filled in by the experiment from the latencies
+    ]
+)
+"""One replicate of any experiment, as the ``*_many`` kernels write it."""
+
+
+# ---------------------------------------------------------------------------- bundles
+class Machine(NamedTuple):
+    """The arrays of one booted kernel."""
+
+    zones: np.ndarray
+    """The zone table (:data:`ZONE_DTYPE`, ``Z_*`` rows)."""
+    ms: np.ndarray
+    """The zone map (``M_*``)."""
+    res: np.ndarray
+    """kernel_map, kalloc_map, RAM and the servers' pooled space (``R_*``, ``KM_*``)."""
+    gp: np.ndarray
+    """Global parameters (``G_*``); kernels only read it, but for ``G_CHAIN`` and ``G_MAX_CHILDREN``."""
+    its: np.ndarray
+    """IPC entry-table sizes, in entries (``ipc_table_fill``)."""
+
+
+class Workload(NamedTuple):
+    """The processes an experiment creates."""
+
+    child_q: np.ndarray
+    """Parameter row (``Q_*``) of a bomb child."""
+    base_q: np.ndarray
+    """Parameter row of an ordinary task (system, background, storm client, other user)."""
+    other_q: np.ndarray
+    """Parameter row of the other user's processes in a limited fork bomb."""
+    fp: np.ndarray
+    """The background's rates (``F_*``)."""
+
+
+class ServerModel(NamedTuple):
+    """The servers: their pools and everything that decides how they grow."""
+
+    sv: np.ndarray
+    """Per-server counters (``S_*`` columns, one row per server)."""
+    pi: np.ndarray
+    """Thread policy, integers (``PI_*``)."""
+    pf: np.ndarray
+    """Thread policy, floats (``PF_*``)."""
+    svc: np.ndarray
+    """Mean service time per server and message kind, seconds."""
+    msize: np.ndarray
+    """Kernel buffer bytes per message kind."""
+    rpcs: np.ndarray
+    """Requests each fork of a timed bomb sends each server."""
+    lim: np.ndarray
+    """Remedies (``L_*``)."""
+    rm: np.ndarray
+    """What the remedies did (``RM_*``)."""
+
+
+class Engine(NamedTuple):
+    """The event loop's state."""
+
+    heap: np.ndarray
+    """Binary heap of :data:`HEAP_DTYPE` events."""
+    en: np.ndarray
+    """Integer counters (``E_*``)."""
+    ef: np.ndarray
+    """Clock and CPU (``EF_*``)."""
+    qa: np.ndarray
+    """Arrival time of each queued message, per server."""
+    qm: np.ndarray
+    """Kind of each queued message, per server."""
+    lat: np.ndarray
+    """Latencies of served notifications, seconds (as many as fit)."""
+    trace: np.ndarray
+    """Samples (time, null threads, zone-map bytes) of a close burst, as many rows as it has."""
+
+
+class Job(NamedTuple):
+    """The numbers of one storm."""
+
+    ji: np.ndarray
+    """Integers (``J_*``)."""
+    jf: np.ndarray
+    """Floats (``JF_*``)."""
