@@ -50,7 +50,9 @@ class ZoneMap:
         self.end = kernel.zdata
         self.wasted = 0
         self.zones = [
-            Zone(s.name, s.elem_size, s.max_size, s.alloc_size, EXHAUSTIBLE * s.exhaustible | COLLECTABLE * s.collectable)
+            Zone(
+                s.name, s.elem_size, s.max_size, s.alloc_size, EXHAUSTIBLE * s.exhaustible | COLLECTABLE * s.collectable
+            )
             for s in zone_specs(kernel)
         ]
 

@@ -171,6 +171,7 @@ def test_every_public_name_is_in_the_api_reference() -> None:
     text = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
     entries = r"^\s*\.\. (?:auto|py:)\w+:: (zonemodel(?:\.\w+)*)"
     documented = set(re.findall(entries, text, re.MULTILINE))
+
     def entry(name: str) -> str:  # a public module (zonemodel.policies) is documented under its own path
         value = getattr(zonemodel, name)
         return value.__name__ if isinstance(value, types.ModuleType) else f"zonemodel.{name}"
