@@ -1,0 +1,311 @@
+"""Preset data: GNU Mach and the Hurd in 2005, and what each later era changed.
+
+:data:`GNUMACH_2005` gives every field of a :class:`~zonemodel.Kernel` with
+its provenance.  Each later era lists only what changed since the era before
+it (2007 from 2005, 2009 from 2007, 2013 from 2009); :func:`era_table`
+applies the changes in order.  Nothing here is code but that fold: the type,
+its validation and :func:`~zonemodel.gnumach` live in
+:mod:`zonemodel.model.kernel`.
+
+Examples
+--------
+>>> era_table(2009)["zone_map"][0] == 64 * 2**20
+True
+>>> era_table(2009)["mach_ipc_compat"] == CHANGES_2007["mach_ipc_compat"]  # set in 2007, kept since
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, TypeAlias
+
+from zonemodel.errors import UnknownPresetError
+from zonemodel.model.provenance import Document, Estimate, Fitted, Provenance, Source
+
+__all__ = ["CHANGES_2007", "CHANGES_2009", "CHANGES_2013", "ERAS", "GNUMACH_2005", "Entry", "Era", "era_table"]
+
+Entry: TypeAlias = tuple[Any, Provenance]
+"""A field's value and where it comes from."""
+Era: TypeAlias = Mapping[str, Entry]
+"""Entries by field name: a full table (2005) or the changes of one era."""
+
+_KiB: Final = 1 << 10
+_MiB: Final = 1 << 20
+_G: Final = 1 << 30
+
+# --------------------------------------------------------------------------
+# Provenance shorthands.  Commits are those of the GNU Mach git conversion
+# of the CVS history (see docs/reference/parameters.md for the full list).
+_GM13 = "GNU Mach 1.3 4fd7c820 (2002-05-27)"
+_GM05 = "GNU Mach gnumach-1-branch 80fee107 (2005-07-12)"
+_GM07 = "GNU Mach bc85b863 (2007-04-30)"
+_GM09 = "GNU Mach fa6c711d (2009-10-14)"
+_GM13S = "GNU Mach 1.4 (v1.4, 2013-09-27)"
+_SIZEOF = "sizeof measured by compiling the historical headers with gcc -m32 (i386, NCPUS=1)"
+_GLIBC = "glibc 2.3 (Debian GNU/Hurd 2005)"
+_HURD05 = "GNU Hurd b2d343be"
+_ZP = "zalloc panics, r2 (2007-04-12), antrik/Olaf Buddenhagen, Hurd wiki"
+
+
+def _sizeof(header: str, commit: str = _GM05) -> Source:
+    return Source(header, commit, note=_SIZEOF)
+
+
+GNUMACH_2005: Final[Era] = {
+    "year": (2005, Document(_ZP, note="antrik measured in July 2005 (first version r1, 2005-07-17)")),
+    "allocator": ("zalloc", Source("kern/zalloc.c", _GM05)),
+    "page_size": (4096, Source("i386/i386/vm_param.h (I386_PGBYTES)", _GM05)),
+    "ram": (
+        256 * _MiB,
+        Document(_ZP, note="'given enough RAM'; 256 and 384 MiB gave the same counts, so 256 MiB is enough"),
+    ),
+    "ram_limit": (0, Source("i386/i386at/model_dep.c: no cap on RAM in GNU Mach 1.3", _GM13)),
+    "kernel_va": (1 << 30, Source("i386/i386/vm_param.h:30 (VM_MAX_KERNEL_ADDRESS)", _GM13)),
+    "kernel_map_base": (40 * _MiB, Source("i386/intel/pmap.c:203,630 (morevm)", _GM13)),
+    "kernel_map_ram_fraction": (0.0, Source("i386/intel/pmap.c:630 (fixed morevm)", _GM13)),
+    "zone_map": (12 * _MiB, Source("kern/zalloc.c:102 (zone_map_size)", _GM13)),
+    "zdata": (420 * _KiB, Source("kern/zalloc.c:117 (zdata_size)", _GM13)),
+    "kalloc_map": (8 * _MiB, Source("kern/kalloc.c:50 (kalloc_map_size)", _GM13)),
+    "ipc_kernel_map": (1 * _MiB, Source("ipc/ipc_init.c:56 (ipc_kernel_map_size)", _GM13)),
+    "device_io_map": (2 * _MiB, Source("device/ds_routines.c:1476 (DEVICE_IO_MAP_SIZE)", _GM13)),
+    "kentry_data": (12 * _KiB, Source("vm/vm_map.c (kentry_count = 256 entries of 48 B)", _GM13)),
+    "boot_kernel_map_other": (
+        512 * _KiB,
+        Estimate(
+            "kernel stacks of the boot-time kernel threads (4 KiB each), the interrupt stack and "
+            "Linux driver glue allocations; order of magnitude only, not measured"
+        ),
+    ),
+    "vm_page_struct": (48, _sizeof("vm/vm_page.h (struct vm_page)")),
+    "vm_page_bucket": (4, _sizeof("vm/vm_resident.c (struct vm_page_bucket, uniprocessor)")),
+    "pmap_bytes_per_page_x8": (
+        105,
+        Source(
+            "i386/intel/pmap.c pmap_init",
+            _GM13,
+            note="12 B pv head + 1 attribute byte + 1 lock bit per page = 13.125 B",
+        ),
+    ),
+    "task_max": (1024, Source("kern/mach_param.h (TASK_MAX)", _GM13)),
+    "thread_max": (1024, Source("kern/mach_param.h (THREAD_MAX)", _GM13)),
+    "port_max": (46144, Source("kern/mach_param.h (PORT_MAX)", _GM13)),
+    "space_max": (1029, Source("kern/mach_param.h (SPACE_MAX = TASK_MAX + 5)", _GM13)),
+    "ite_max": (65536, Source("kern/mach_param.h (ITE_MAX)", _GM13)),
+    "set_max": (2248, Source("kern/mach_param.h (SET_MAX)", _GM13)),
+    "ipc_spaces_exhaustible": (True, Source("ipc/ipc_init.c:80 (ZONE_EXHAUSTIBLE)", _GM13)),
+    "ram_above_direct_map": (
+        "no boot",
+        Estimate(
+            "GNU Mach 1.3 has no cap on RAM; RAM and kernel_map must fit under VM_MAX_KERNEL_ADDRESS "
+            "(what the console shows otherwise is not modelled)"
+        ),
+    ),
+    "kmem_waits_for_memory": (
+        False,
+        Source(
+            "kern/slab.c: kmem_cache_alloc returns 0 on failure; waits only from commit 724326b4 (2016-02-22)", _GM13S
+        ),
+    ),
+    "mach_ipc_compat": (True, Source("ipc/ipc_space.c:156-181 (MACH_IPC_COMPAT=1)", _GM13)),
+    "task_size": (132, _sizeof("kern/task.h")),
+    "thread_size": (336, _sizeof("kern/thread.h")),
+    "pcb_size": (176, _sizeof("i386/i386/thread.h (struct pcb)")),
+    "port_size": (76, _sizeof("ipc/ipc_port.h")),
+    "space_size": (64, _sizeof("ipc/ipc_space.h")),
+    "entry_size": (16, _sizeof("ipc/ipc_entry.h")),
+    "tree_entry_size": (32, _sizeof("ipc/ipc_entry.h (struct ipc_tree_entry)")),
+    "vm_map_size": (64, _sizeof("vm/vm_map.h")),
+    "map_entry_size": (48, _sizeof("vm/vm_map.h (struct vm_map_entry)")),
+    "vm_object_size": (76, _sizeof("vm/vm_object.h")),
+    "pmap_size": (20, _sizeof("i386/intel/pmap.h")),
+    "pv_entry_size": (12, _sizeof("i386/intel/pmap.c (struct pv_entry)")),
+    # --- the Hurd ---------------------------------------------------------
+    "kernel_boot_spaces": (
+        3,
+        Source("ipc/ipc_space.c:208 (ipc_space_kernel, ipc_space_reply) and kern/task.c (kernel task)", _GM13),
+    ),
+    "kernel_threads": (10, Estimate("idle, pageout, reaper, action and device threads of a uniprocessor kernel")),
+    "system_tasks": (45, Fitted(("O7",), "zonemodel.studies.calibration.fit_system_tasks")),
+    "boot_ports": (1300, Fitted(("O10", "O12"), "zonemodel.studies.calibration.fit_boot_ports")),
+    "boot_resident": (
+        40 * _MiB,
+        Estimate("kernel image and buffers plus the resident data of ext2fs, pfinet, proc, exec and friends"),
+    ),
+    "process_threads": (2, Source("sysdeps/mach/hurd/fork.c (main and signal thread)", _GLIBC)),
+    "process_ports": (5, Estimate("msgport, two MIG reply ports, the proc port and one more (glibc fork.c)")),
+    "process_names": (
+        20,
+        Estimate("6 init ports + task and 2 thread ports + 6 fd ports + a few misc rights (model brief: 16-30)"),
+    ),
+    "process_map_entries": (
+        40,
+        Estimate("program and about 8 shared libraries (text, data, bss), two thread stacks, heap, misc"),
+    ),
+    "process_shadow_objects": (
+        10,
+        Estimate("about 5 written private regions, shadowed once in the child and once again in the parent"),
+    ),
+    "process_pv_entries": (120, Estimate("pages of shared text and data a small forked child touches (50-200)")),
+    "process_resident": (76 * _KiB, Fitted(("O9",), "zonemodel.studies.calibration.fit_process_resident")),
+    "server_names_per_process": (
+        4,
+        Estimate("proc holds the task port and the proc port, plus the msgport; term one ctty port"),
+    ),
+    "ports_console": (43, Fitted(("O12",), "zonemodel.studies.calibration.fit_ports")),
+    "ports_ssh": (154, Fitted(("O7", "O12"), "zonemodel.studies.calibration.fit_ports")),
+    "ports_screen": (147, Fitted(("O7",), "zonemodel.studies.calibration.fit_ports")),
+    "session_tasks_ssh": (3, Estimate("sshd's privileged and user session processes and the login shell")),
+    "session_tasks_screen": (6, Estimate("the ssh session's 3 tasks, the screen client and server, and its shell")),
+    "root_extra_names": (2, Estimate("send rights to host_priv and the device master that root processes hold")),
+    "chain_ports": (
+        1,
+        Document(
+            _ZP, note="'child processes have more ports open by default'; one port per generation is our estimate"
+        ),
+    ),
+    "background_rate": (0.01, Estimate("a quiet 2005 system: now and then a cron job or a daemon's helper")),
+    "background_exit": (0.02, Estimate("background tasks live about 50 forks; on average 0.5 of them run")),
+    "null_names": (
+        16,
+        Estimate("a freshly started trivfs translator: its control, task and thread ports, reply ports"),
+    ),
+    "null_names_per_open": (
+        2,
+        Source(
+            "libtrivfs/fsys-getroot.c, libdiskfs/io-restrict-auth.c",
+            _HURD05,
+            note="a receive right for the new protid, a send right to ext2fs's protid (realnode); "
+            "the dotdot port is deallocated",
+        ),
+    ),
+    "ext2fs_names": (
+        1000,
+        Estimate("the root ext2fs after boot: node ports, protids of running programs, pager ports"),
+    ),
+    "notify_msg_size": (
+        64,
+        Source("ipc/ipc_notify.c (mach_no_senders_notification_t in a kmsg from kalloc.64)", _GM13),
+    ),
+    "rpc_msg_size": (128, Estimate("a small RPC request with its kmsg header")),
+    "service_notify_null": (50e-6, Estimate("ports_no_senders, a reference drop and a deallocation on a 2005 PC")),
+    "service_notify_ext2fs": (100e-6, Estimate("as for null, plus ext2fs's node and protid bookkeeping")),
+    "service_rpc": (500e-6, Estimate("a proc or auth request with its bookkeeping, including its own RPCs")),
+    "close_interval_fast": (20e-6, Estimate("close() in a tight loop: a few system calls per port")),
+    "close_interval_slow": (10e-3, Estimate("closes spread out, e.g. a program doing other work between them")),
+    "fork_rpcs_proc": (3, Estimate("glibc's fork and the child's start: proc_child, proc_setmsgport, proc_getpids")),
+    "fork_rpcs_auth": (1, Estimate("one auth request as the child sets up its identity")),
+}
+
+"""GNU Mach 1.3 and the Hurd as antrik measured them in July 2005: every field."""
+
+CHANGES_2007: Final[Era] = {
+    "year": (2007, Document(_ZP, note="the page's r2 is dated 2007-04-12")),
+    "kernel_map_ram_fraction": (
+        1 / 15,
+        Source("i386/intel/pmap.c (morevm = 40 MiB + phys/15), commit 30a90860 (2006-05-08)", _GM07),
+    ),
+    "ram_limit": (
+        960 * _MiB,
+        Source("i386/i386at/model_dep.c: RAM above 15/16 of the kernel's 1 GiB is cut, commit 30a90860", _GM07),
+    ),
+    "ram_above_direct_map": (
+        "kernel_map shrinks",
+        Source("i386/intel/pmap.c: morevm capped at the kernel's addresses, commit 30a90860 (2006-05-08)", _GM07),
+    ),
+    "mach_ipc_compat": (False, Source("IPC compat removed, commit 96c01087 (2006-12-03)", _GM07)),
+    "space_size": (60, _sizeof("ipc/ipc_space.h", _GM07)),
+    "thread_size": (332, _sizeof("kern/thread.h", _GM07)),
+    "pcb_size": (192, _sizeof("i386/i386/thread.h (struct pcb)", _GM07)),
+}
+"""What changed from 2005 to 2007: kernel_map grows with RAM/15, RAM is cut to 960 MiB, IPC compat is gone."""
+
+CHANGES_2009: Final[Era] = {
+    "year": (2009, Source("zone map and kernel VM enlarged", _GM09)),
+    "kernel_map_ram_fraction": (
+        1.0,
+        Source("i386/intel/pmap.c (40 MiB + phys), commit 592b5749 (2008-12-29)", _GM09),
+    ),
+    "zone_map": (64 * _MiB, Source("kern/zalloc.c (zone_map_size), commit fa6c711d", _GM09)),
+    "ram_limit": (
+        (_G // 6 * 5) // 4096 * 4096,
+        Source("i386/i386at/model_dep.c: RAM above 5/6 of the kernel's 1 GiB is truncated, commit fa6c711d", _GM09),
+    ),
+    # Same value as 2007, newly sourced: the cut survived the rewrite of morevm.
+    "ram_above_direct_map": (
+        "kernel_map shrinks",
+        Source(
+            "i386/intel/pmap.c: 40 MiB + RAM, cut to the kernel's addresses as since 30a90860, commit 592b5749",
+            _GM09,
+        ),
+    ),
+}
+"""What changed from 2007 to 2009: zone map 64 MiB, kernel_map 40 MiB + RAM, RAM cut to 5/6 GiB."""
+
+CHANGES_2013: Final[Era] = {
+    "year": (2013, Source("slab allocator, commit 7bc54a62 (2011-12-17)", _GM13S)),
+    "allocator": ("slab", Source("kern/slab.c, commit 7bc54a62 'Import the slab allocator'", _GM13S)),
+    "kernel_map_base": (
+        192 * _MiB,
+        Source("i386/i386/vm_param.h VM_KERNEL_MAP_SIZE, commit 3d4e83e3 (2011-08-28)", _GM13S),
+    ),
+    "kernel_map_ram_fraction": (
+        0.0,
+        Source("fixed VM_KERNEL_MAP_SIZE; RAM above 1 GiB - 192 MiB is not used, commit 3d4e83e3", _GM13S),
+    ),
+    # The 2009 cut to 5/6 GiB is gone ("ignored" below truncates RAM instead); the entry is 2005's.
+    "ram_limit": GNUMACH_2005["ram_limit"],
+    "ram_above_direct_map": (
+        "ignored",
+        Source("i386/i386at/model_dep.c: memory beyond the direct map is truncated, commit 3d4e83e3", _GM13S),
+    ),
+    "zone_map": (
+        128 * _MiB,
+        Source("kern/slab.c KMEM_MAP_SIZE: kmem_map, with kalloc_map merged in, commit 2d2da4aa (2012-07-07)", _GM13S),
+    ),
+    "kalloc_map": (
+        128 * _MiB,
+        Source(
+            "kern/slab.c: big kalloc caches live in kmem_map too; modelled as a range of its own",
+            _GM13S,
+            note="kalloc_map was merged into kmem_map in 2d2da4aa; the model keeps IPC tables apart",
+        ),
+    ),
+    "ipc_kernel_map": (
+        8 * _MiB,
+        Source("ipc/ipc_init.c ipc_kernel_map_size, commit 38154426 (2011-04-24)", _GM13S),
+    ),
+    "device_io_map": (
+        16 * _MiB,
+        Source("device/ds_routines.c DEVICE_IO_MAP_SIZE, commit 07dc2f7b (2011-04-22)", _GM13S),
+    ),
+    "ipc_spaces_exhaustible": (
+        False,
+        Source("ipc/ipc_init.c, commit c48d0e45 (2011-08-22) 'Make ipc_space_zone not exhaustible'", _GM13S),
+    ),
+}
+"""What changed from 2009 to 2013 (GNU Mach 1.4): the slab allocator, a fixed 192 MiB kernel_map, bigger sub-maps."""
+
+ERAS: Final[tuple[tuple[int, Era], ...]] = (
+    (2005, GNUMACH_2005),
+    (2007, CHANGES_2007),
+    (2009, CHANGES_2009),
+    (2013, CHANGES_2013),
+)
+"""Every preset year with its entries, oldest first: the full 2005 table, then each era's changes."""
+
+
+def era_table(year: int) -> dict[str, Entry]:
+    """The full table of preset *year*: 2005's entries with every era's changes up to *year* applied in order.
+
+    Raises
+    ------
+    UnknownPresetError
+        If *year* is not one of the years of :data:`ERAS`.
+    """
+    table: dict[str, Entry] = {}
+    for era, changes in ERAS:
+        table.update(changes)
+        if era == year:
+            return table
+    raise UnknownPresetError(f'"year": no preset for {year!r}; presets exist for {", ".join(str(y) for y, _ in ERAS)}')
