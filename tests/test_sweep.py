@@ -21,7 +21,7 @@ from numba.core.dispatcher import Dispatcher
 
 import zonemodel as zm
 from zonemodel.errors import ParameterError, UnitError, UnknownPresetError
-from zonemodel.studies.sweep import STATISTICS, STORM_STATISTICS, storm_statistics
+from zonemodel.studies.registry import STATISTICS, STORM_STATISTICS, storm_statistics
 
 GRID = {"year": [2005, 2007], "zone_map": ["4 MiB", "8 MiB"], "start": ["console", "ssh"]}
 RUNS = 24
@@ -175,17 +175,25 @@ def _toy(kernel: zm.Kernel, *, level: int, scale: int = 2, runs: int = 1, seed: 
 
 
 def _toy_run(kernel: zm.Kernel, *, level: int, scale: int, seed: object, first: int, count: int) -> np.ndarray:
-    out = np.zeros((count, 5), dtype=np.int64)
-    out[:, 0] = level * scale + np.arange(first, first + count)
-    out[:, 1] = 6  # "child limit"
-    return out
+    from zonemodel._kernels import layout
+    from zonemodel.experiments.common import new_rows
+
+    rows = new_rows(count)
+    rows["count"] = level * scale + np.arange(first, first + count)
+    rows["status"] = layout.CHILD_LIMIT
+    return rows
+
+
+def _toy_summarise(rows: np.ndarray, kernel: zm.Kernel, keywords: object) -> object:
+    from zonemodel.experiments.forkbomb import summarise
+
+    return summarise(rows)
 
 
 def test_one_registry_entry_adds_an_experiment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zonemodel.experiments.forkbomb import summarise
-    from zonemodel.studies.sweep import _EXPERIMENTS, _entry
+    from zonemodel.studies.registry import _EXPERIMENTS, _entry
 
-    experiment, entry = _entry(_toy, _toy_run, summarise, lambda kernel, **keywords: None)
+    experiment, entry = _entry(_toy, _toy_run, _toy_summarise, lambda kernel, **keywords: None)
     assert dict(entry.keywords) == {"level": inspect.Parameter.empty, "scale": 2}
     monkeypatch.setitem(_EXPERIMENTS, experiment, entry)
     result = zm.sweep(_toy, {"year": [2005], "level": [10, 20]}, runs=4, seed=0, batch_size=3)

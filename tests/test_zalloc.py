@@ -138,28 +138,29 @@ def test_bad_operations_are_refused_with_the_parameter_named() -> None:
 )
 def test_bulk_allocation_equals_one_at_a_time(batches: list[tuple[int, int]], pages: int, zdata: int) -> None:
     """_zalloc_n(z, n) leaves exactly the state of n calls to _zalloc(z), failures included."""
+    from zonemodel._kernels import layout as L
     from zonemodel._kernels import zalloc as _zalloc
-    from zonemodel.experiments.common import zone_table
+    from zonemodel.experiments.common import zone_map_state, zone_table
 
     kernel = zonemodel.gnumach(2005, zone_map=pages * 4096, zdata=zdata * 1024)
     bulk_z, one_z = zone_table(kernel), zone_table(kernel)
-    bulk_m = _zalloc.new_map_state(kernel.zone_map, kernel.zdata, 4096)
+    bulk_m = zone_map_state(kernel)
     one_m = bulk_m.copy()
     for z, n in batches:
         if n < 0:
             n = -min(-n, int(bulk_z["in_use"][z]))
             _zalloc._zfree_n(bulk_z, z, -n)
             for _ in range(-n):
-                _zalloc._zfree(one_z, z)
+                _zalloc._zfree_n(one_z, z, 1)
             continue
         got = _zalloc._zalloc_n(bulk_z, bulk_m, z, n)
-        want = _zalloc.OK
+        want = L.OK
         for _ in range(n):
             want = _zalloc._zalloc(one_z, one_m, z)
-            if want != _zalloc.OK:
+            if want != L.OK:
                 break
         assert got == want
         assert bulk_z.tobytes() == one_z.tobytes()
         assert (bulk_m == one_m).all()
-        if got != _zalloc.OK:
+        if got != L.OK:
             break

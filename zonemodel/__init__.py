@@ -9,10 +9,17 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from zonemodel import errors
-from zonemodel.experiments.forkbomb import ForkBombResult, ForkBombRuns, fork_bomb
+from zonemodel.experiments.forkbomb import fork_bomb
 from zonemodel.experiments.replay import ZoneMapReport, replay
-from zonemodel.experiments.results import ZoneUsage
-from zonemodel.experiments.storms import CloseBurstResult, CloseBurstRuns, OpenPortsResult, close_burst, open_ports
+from zonemodel.experiments.results import (
+    CloseBurstResult,
+    CloseBurstRuns,
+    ForkBombResult,
+    ForkBombRuns,
+    OpenPortsResult,
+    ZoneUsage,
+)
+from zonemodel.experiments.storms import close_burst, open_ports
 from zonemodel.experiments.system import System, SystemDown
 from zonemodel.model import policies
 from zonemodel.model.boot import BootReport, boot, max_bootable_zone_map

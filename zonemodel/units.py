@@ -76,7 +76,7 @@ def parse_size(value: int | str, *, name: str = "size") -> int:
     number = match["num"]
     whole, _, frac = number.partition(".")
     # Exact integer arithmetic: "1.5 GiB" must not pass through a float.
-    scale = 10 ** len(frac)
+    scale: int = 10 ** len(frac)
     numerator = (int(whole) * scale + (int(frac) if frac else 0)) * UNITS[unit]
     if numerator % scale:
         raise ParameterError(f'"{name}": {value!r} is not a whole number of bytes')

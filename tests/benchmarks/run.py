@@ -2,7 +2,7 @@
 
 Measures, in one run, and prints a table of each measurement against its target:
 
-(a) the fork bomb: numba kernel vs the plain-Python reference (tests/reference.py)
+(a) the fork bomb: numba kernel vs the plain-Python reference (tests/reference/)
     on the same 1000 runs and seeds of ``gnumach(2005)``, checking identical counts;
 (b) ``fork_bomb(runs=1000)`` on all cores (prange) vs one core;
 (c) start-up: ``import zonemodel`` vs ``import numba``, the first experiment call
@@ -286,9 +286,9 @@ def bench_servers(repeat: int) -> list[Result]:
         import numpy as np
 
         import zonemodel as zm
-        from zonemodel._kernels import engine as S
-        from zonemodel.experiments.common import State, limit_array, policy_arrays
-        from zonemodel.experiments.storms import _arrays
+        from zonemodel._kernels import layout as L
+        from zonemodel._kernels.storms import _close_burst, _new_clients, _new_servers, _open_one
+        from zonemodel.experiments.common import Booted, server_model
         from zonemodel.model.policies import UPSTREAM_1997
         from zonemodel.seeds import replicate_states
 
@@ -302,35 +302,31 @@ def bench_servers(repeat: int) -> list[Result]:
     state = replicate_states(seed, 1)[0]
 
     # numba: the open phase once, then the closing phase on fresh copies of that state.
-    booted = State.booted(kernel)
-    svc, msize, thread_bytes = _arrays(kernel)
-    pi, pf = policy_arrays(UPSTREAM_1997)
-    sv0 = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
-    tables = np.zeros((S.O_CLIENT0 + processes, 3), dtype=np.int64)
-    S._setup_clients(
-        booted.zones, booted.ms, booted.res, booted.gp, booted.its, booted.base_q, tables,
-        kernel.null_names, kernel.ext2fs_names, sv0, pi, True,
-    )  # fmt: skip
+    from zonemodel._kernels.engine import _start_pools
+
+    booted = Booted.up(kernel)
+    m0 = booted.machine
+    srv0 = server_model(kernel, UPSTREAM_1997)
+    tables = np.zeros((L.O_CLIENT0 + processes, L.T_SIZE), dtype=np.int64)
+    _new_servers(m0, tables)
+    _start_pools(m0, srv0)
+    _new_clients(m0, booted.base_q, tables, L.O_CLIENT0)
     opened = 0
     for _ in range(ports):
         for c in range(processes):
-            S._open_one(booted.zones, booted.ms, booted.res, booted.gp, booted.its, tables, S.O_CLIENT0 + c)
+            _open_one(m0, tables, L.O_CLIENT0 + c)
             opened += 1
-    lim = limit_array(zm.Limits())
     lat = np.empty(2 * opened + 1, dtype=np.float64)
-    trace = np.empty((0, 3), dtype=np.float64)
+    trace = np.empty((0, L.TR_SIZE), dtype=np.float64)
     interval = kernel.close_interval_slow
     kept = {}
 
     def numba_run() -> None:
-        zones, ms, res, sv = booted.zones.copy(), booted.ms.copy(), booted.res.copy(), sv0.copy()
-        rm = np.zeros(S.RM_SIZE, dtype=np.int64)
-        rm[S.RM_OPENED] = opened
-        S._close_burst(
-            zones, ms, res, booted.gp, sv, pi, pf, svc, msize, state.copy(), opened, interval, kernel.zone_map,
-            thread_bytes, lat, trace, lim, rm,
-        )  # fmt: skip
-        kept["sv"], kept["zones"] = sv, zones
+        m = L.Machine(m0.zones.copy(), m0.ms.copy(), m0.res.copy(), m0.gp, m0.its)
+        srv = srv0._replace(sv=srv0.sv.copy(), rm=np.zeros(L.RM_SIZE, dtype=np.int64))
+        srv.rm[L.RM_OPENED] = opened
+        _close_burst(m, srv, state.copy(), opened, interval, lat, trace)
+        kept["sv"], kept["zones"] = srv.sv, m.zones
 
     numba_run()
     numba_time = best_of(repeat, numba_run)
@@ -348,7 +344,7 @@ def bench_servers(repeat: int) -> list[Result]:
         srv = storm.servers
         want_lat = np.asarray(srv.latencies)
         return (
-            [p.peak_threads for p in srv.pools] == [int(v) for v in kept["sv"][:, S.S_PEAK_THREADS]]
+            [p.peak_threads for p in srv.pools] == [int(v) for v in kept["sv"][:, L.S_PEAK_THREADS]]
             and [(z.in_use, z.peak, z.cur_size) for z in storm.machine.zmap.zones]
             == [(int(z["in_use"]), int(z["peak"]), int(z["cur_size"])) for z in kept["zones"]]
             and want_lat.shape[0] == lat.shape[0] - 1

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, overload
 
 import numba
 import numba.core.options
 
-__all__ = ["CACHE", "CacheWarning", "kernel"]
+__all__ = ["CACHE", "CacheWarning", "kernel", "one_thread"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,7 +49,17 @@ def _no_cache(exc: Exception) -> None:
         )
 
 
-def kernel(func: F | None = None, *, parallel: bool = False, inline: bool = False, refcount: bool = True) -> Any:
+@overload
+def kernel(func: F, /) -> F: ...
+
+
+@overload
+def kernel(*, parallel: bool = ..., inline: bool = ..., refcount: bool = ...) -> Callable[[F], F]: ...
+
+
+def kernel(
+    func: F | None = None, /, *, parallel: bool = False, inline: bool = False, refcount: bool = True
+) -> F | Callable[[F], F]:
     """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options).
 
     ``inline=True`` inlines the kernel into its callers at numba's IR level:
@@ -64,7 +75,7 @@ def kernel(func: F | None = None, *, parallel: bool = False, inline: bool = Fals
     kernel is compiled with the runtime (same results, slower).
     """
 
-    def decorate(f: F) -> Any:
+    def decorate(f: F) -> F:
         options = {**_OPTIONS, "parallel": parallel}
         if inline:
             options["inline"] = "always"
@@ -80,3 +91,21 @@ def kernel(func: F | None = None, *, parallel: bool = False, inline: bool = Fals
         return numba.njit(cache=False, **options)(f)
 
     return decorate if func is None else decorate(func)
+
+
+@contextmanager
+def one_thread(enabled: bool = True) -> Iterator[None]:
+    """Run the kernels called inside on a single numba thread (the setting is local to the calling thread).
+
+    For the workers of an executor, which already use the cores: their
+    kernels' prange loops would otherwise oversubscribe them.
+    """
+    if not enabled:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)

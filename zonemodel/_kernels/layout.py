@@ -260,6 +260,12 @@ HEAP_DTYPE: Final = np.dtype(
 )
 """One event of the servers' binary heap."""
 
+# Columns of a close burst's trace (float64 rows).
+TR_TIME: Final = 0  # seconds since the first close
+TR_NULL_THREADS: Final = 1
+TR_ZONE_MAP_USED: Final = 2  # bytes
+TR_SIZE: Final = 3
+
 # Owners of IPC spaces in a storm (rows of ``tables``: names, size index, address).
 O_NULL: Final = 0
 O_EXT2FS: Final = 1
@@ -271,9 +277,9 @@ T_SIZE: Final = 3
 
 # A storm's numbers: int64 ``ji`` and float64 ``jf`` of a :class:`Job`.
 J_PROCESSES: Final = 0  # client processes
-J_PORTS_EACH: Final = 1  # ports each opens (close burst) or opens in all (open storm)
+J_PORTS_EACH: Final = 1  # ports each client opens (close burst), or opens in all (open storm)
 J_OTHER: Final = 2  # ports the other user opens after the storm
-J_INSTANCES: Final = 3  # open storm: null instances that can be tracked
+J_MAX_FORKS: Final = 3  # timed fork bomb: forks at most
 J_SIZE: Final = 4
 JF_INTERVAL: Final = 0  # mean seconds between closes, or between forks of a timed bomb
 JF_SIZE: Final = 1
@@ -292,7 +298,8 @@ ROW_DTYPE: Final = np.dtype(
         ("events", np.int64),  # events the servers processed
         ("end_us", np.int64),  # simulated end time, microseconds
         ("peak_null_threads", np.int64),
-        ("p99_latency_ms", np.float64),  # filled in by the experiment from the latencies
+        ("remedy", np.int64),  # ACT_* slot of the remedy that stopped the run, or -1 (set by the experiment)
+        ("p99_latency_ms", np.float64),  # set by the experiment from the latencies
     ]
 )
 """One replicate of any experiment, as the ``*_many`` kernels write it."""

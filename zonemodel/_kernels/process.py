@@ -1,28 +1,62 @@
 """Numba kernels for tasks: what creating and destroying one Hurd process costs the kernel.
 
-Numba JIT-compiled; called by the fork-bomb kernels.  ``tests/reference.py``
-has the same model written with Python objects.
+Numba JIT-compiled; called by the fork-bomb, remedy and storm kernels.
+``tests/reference/machine.py`` has the same model written with Python objects.
 
-A process is described by a row of ``int64`` parameters (the ``Q_*``
-indices) and consumes, in this order: a task, a vm_map and a pmap, a page
-directory from kernel_map, its map entries, an IPC space (exhaustible in the
-zalloc era) with its first entry table, the task port (and the compat notify
-port), its threads with their pcbs and thread ports, an entry table big
-enough for its names (growing through the ``ipc_table_fill`` sequence), its
-new ports, names in the servers' spaces, shadow objects and pv entries, and
-resident physical pages.  Global resources are the ``R_*`` slots of ``res``
-and the global parameters the ``G_*`` slots of ``gp``.
+A process is described by a row of ``int64`` parameters (``Q_*``) and
+consumes, in this order: a task, a vm_map and a pmap, a page directory from
+kernel_map, its map entries, an IPC space (exhaustible in the zalloc era)
+with its first entry table, the task port (and the compat notify port), its
+threads with their pcbs and thread ports, an entry table big enough for its
+names (growing through the ``ipc_table_fill`` sequence), its new ports,
+names in the servers' spaces, shadow objects and pv entries, and resident
+physical pages.  Everything lives in a :class:`~.layout.Machine`.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
 import numpy as np
 
-from zonemodel._kernels import zalloc as _zalloc
 from zonemodel._kernels.jit import kernel
 from zonemodel._kernels.layout import (
+    G_BASE_PAGES,
+    G_COMPAT,
+    G_ENTRY,
+    G_KALLOC_MAP,
+    G_PAGE,
+    G_RAM_PAGES,
+    G_SLAB,
+    G_WAITS,
+    IPC_TASK_INIT,
+    KALLOC_MAP_FULL,
+    KALLOC_MIN,
+    KM_BASE,
+    KM_CAP,
+    KMAP_FAIL,
+    KMEM_FULL,
+    KMEM_NOMEM,
+    M_MAP_USED,
+    NO_MEMORY,
+    OK,
+    P_ADDR,
+    P_TIDX,
+    PMAP_CREATE,
+    Q_CHAIN_PORTS,
+    Q_MAP_ENTRIES,
+    Q_NAMES,
+    Q_PORTS,
+    Q_PV,
+    Q_RESIDENT,
+    Q_SERVER_NAMES,
+    Q_SHADOW,
+    Q_THREADS,
+    R_KALLOC_FREE,
+    R_KM_SEGMENTS,
+    R_KMAP_FREE,
+    R_PROC_PAGES,
+    R_SERVER_ADDR,
+    R_SERVER_NAMES,
+    R_SERVER_TIDX,
     Z_KALLOC0,
     Z_MAP_ENTRIES,
     Z_MAPS,
@@ -34,72 +68,11 @@ from zonemodel._kernels.layout import (
     Z_SPACES,
     Z_TASKS,
     Z_THREADS,
+    ZONE_EXHAUSTED,
+    ZONE_PANIC,
+    Machine,
 )
-from zonemodel._kernels.zalloc import _zalloc as zalloc
-from zonemodel._kernels.zalloc import _zalloc_n as zalloc_n
-from zonemodel._kernels.zalloc import _zfree as zfree
-from zonemodel._kernels.zalloc import _zfree_n as zfree_n
-
-# Per-process parameters (a row of int64).
-Q_THREADS: Final = 0
-Q_PORTS: Final = 1  # new kernel ports besides the task, thread and compat ports
-Q_NAMES: Final = 2  # names in the process's own IPC space
-Q_MAP_ENTRIES: Final = 3
-Q_SHADOW: Final = 4
-Q_PV: Final = 5
-Q_RESIDENT: Final = 6  # resident physical pages besides the page directory
-Q_SERVER_NAMES: Final = 7  # names the servers' spaces gain for this process
-Q_CHAIN_PORTS: Final = 8  # extra ports (and names) per generation of a fork chain
-Q_SIZE: Final = 9
-
-# Global parameters (int64).
-G_PAGE: Final = 0
-G_COMPAT: Final = 1  # MACH_IPC_COMPAT: one more port per task
-G_ENTRY: Final = 2  # bytes per IPC entry
-G_RAM_PAGES: Final = 3
-G_BASE_PAGES: Final = 4  # physical pages in use after boot besides zone pages
-G_KALLOC_MAP: Final = 5  # bytes
-G_MAX_CHILDREN: Final = 6
-G_CHAIN: Final = 7
-G_SLAB: Final = 8  # 1: slab era, where allocation failures return errors
-G_WAITS: Final = 9  # 1: slab allocations wait for a free page (2016 on) instead of failing
-G_NULL_PER_OPEN: Final = 10  # names an open of /dev/null adds to null's space
-G_SIZE: Final = 11
-
-# Global resources (int64, mutated).
-R_KMAP_FREE: Final = 0  # bytes of kernel_map left
-R_KALLOC_FREE: Final = 1  # bytes of kalloc_map left
-R_PROC_PAGES: Final = 2  # physical pages held by processes (page directories, resident pages)
-R_SERVER_NAMES: Final = 3  # names in the servers' spaces (pooled)
-R_SERVER_TIDX: Final = 4  # size index of the pooled servers' table
-R_SERVER_ADDR: Final = 5  # its address in kalloc_map (pages), or -1
-R_KM_SEGMENTS: Final = 6  # free segments of kalloc_map
-R_SIZE: Final = 7
-KM_CAP: Final = 4096  # free segments the kalloc_map allocator can track
-KM_BASE: Final = R_SIZE  # res[KM_BASE + 2 i], res[KM_BASE + 2 i + 1]: start and length (pages) of segment i
-RES_SIZE: Final = KM_BASE + 2 * KM_CAP
-
-# Status codes.
-OK: Final = 0
-ZONE_PANIC: Final = 1  # panic: zalloc: zone <name> exhausted
-IPC_TASK_INIT: Final = 2  # panic: ipc_task_init (ipc spaces zone refused)
-PMAP_CREATE: Final = 3  # panic: pmap_create (no kernel_map for a page directory)
-KALLOC_MAP_FULL: Final = 4  # an entry table could not grow: the RPC (and the fork) fails
-NO_MEMORY: Final = 5  # no free physical page: the forking thread waits for ever
-CHILD_LIMIT: Final = 6  # the experiment's own cap on children was reached
-NO_BOOT: Final = 7  # the kernel does not boot (see zonemodel.boot)
-KMEM_FULL: Final = 8  # slab era: kmem_map has no room; the allocation returns an error
-KMEM_NOMEM: Final = 9  # slab era: no free page for a kernel object; the allocation returns an error
-KMAP_FAIL: Final = 10  # slab era: no kernel_map for a page directory; task creation returns an error
-
-
-def init_kalloc_map(res: np.ndarray, size: int, page: int) -> None:
-    """kalloc_map as one free range of *size* bytes (first-fit allocation by pages)."""
-    res[R_KALLOC_FREE] = size
-    res[R_KM_SEGMENTS] = 1
-    res[KM_BASE] = 0
-    res[KM_BASE + 1] = size // page
-    res[R_SERVER_ADDR] = -1
+from zonemodel._kernels.zalloc import _zalloc, _zalloc_n, _zfree_n
 
 
 @kernel
@@ -158,7 +131,7 @@ def _km_free(res: np.ndarray, start: int, pages: int) -> bool:
 def _kalloc_zone(nbytes: int) -> int:
     """Index of the kalloc zone for a block of *nbytes* below a page (kalloc.16, kalloc.32, ...)."""
     z = Z_KALLOC0
-    size = 16
+    size = KALLOC_MIN
     while size < nbytes:
         size <<= 1
         z += 1
@@ -166,194 +139,152 @@ def _kalloc_zone(nbytes: int) -> int:
 
 
 @kernel
-def _pages_in_use(ms: np.ndarray, res: np.ndarray, gp: np.ndarray) -> int:
+def _pages_in_use(m: Machine) -> int:
     """Physical pages in use: boot, zone-map pages, kalloc_map pages and the processes' own pages."""
-    kalloc_pages = (gp[G_KALLOC_MAP] - res[R_KALLOC_FREE]) // gp[G_PAGE]
-    return gp[G_BASE_PAGES] + ms[_zalloc.M_MAP_USED] + kalloc_pages + res[R_PROC_PAGES]
+    gp = m.gp
+    kalloc_pages = (gp[G_KALLOC_MAP] - m.res[R_KALLOC_FREE]) // gp[G_PAGE]
+    return gp[G_BASE_PAGES] + m.ms[M_MAP_USED] + kalloc_pages + m.res[R_PROC_PAGES]
 
 
 @kernel(inline=True)
-def _kalloc(zones: np.ndarray, ms: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int) -> tuple[int, int]:
+def _kalloc(m: Machine, nbytes: int) -> tuple[int, int]:
     """Kalloc for IPC tables and messages: (status, address).
 
     Below a page: a kalloc zone (address -1).  From a page up: a first-fit
     range of kalloc_map (address in pages), which fails with
     KALLOC_MAP_FULL when no free range is long enough.
     """
-    if nbytes < gp[G_PAGE]:
-        status = zalloc(zones, ms, _kalloc_zone(nbytes))
-        return (ZONE_PANIC if status == _zalloc.PANIC else OK), -1
-    pages = -(-nbytes // gp[G_PAGE])
-    start = _km_alloc(res, pages)
+    page = m.gp[G_PAGE]
+    if nbytes < page:
+        return _zalloc(m.zones, m.ms, _kalloc_zone(nbytes)), -1  # kalloc zones are never exhaustible
+    pages = -(-nbytes // page)
+    start = _km_alloc(m.res, pages)
     if start < 0:
         return KALLOC_MAP_FULL, -1
-    res[R_KALLOC_FREE] -= pages * gp[G_PAGE]
+    m.res[R_KALLOC_FREE] -= pages * page
     return OK, start
 
 
 @kernel(inline=True)
-def _kfree(zones: np.ndarray, res: np.ndarray, gp: np.ndarray, nbytes: int, addr: int) -> None:
+def _kfree(m: Machine, nbytes: int, addr: int) -> None:
     """Give back what :func:`_kalloc` returned (*addr* is ignored below a page)."""
-    if nbytes < gp[G_PAGE]:
-        zfree(zones, _kalloc_zone(nbytes))
+    page = m.gp[G_PAGE]
+    if nbytes < page:
+        _zfree_n(m.zones, _kalloc_zone(nbytes), 1)
     else:
-        pages = -(-nbytes // gp[G_PAGE])
-        if _km_free(res, addr, pages):
-            res[R_KALLOC_FREE] += pages * gp[G_PAGE]
+        pages = -(-nbytes // page)
+        if _km_free(m.res, addr, pages):
+            m.res[R_KALLOC_FREE] += pages * page
         # else the range stays lost: more holes than the allocator tracks (KM_CAP)
 
 
 @kernel
-def _grow_table(
-    zones: np.ndarray,
-    ms: np.ndarray,
-    res: np.ndarray,
-    gp: np.ndarray,
-    its: np.ndarray,
-    tidx: int,
-    addr: int,
-    names: int,
-) -> tuple[int, int, int]:
+def _grow_table(m: Machine, tidx: int, addr: int, names: int) -> tuple[int, int, int]:
     """Grow a table (size index *tidx*, at *addr*) until it holds *names*; return (status, tidx, addr).
 
     As ``kmem_realloc`` does, the new table is allocated while the old one is
     still mapped, and the old one is freed afterwards.  Index 0 is never a name.
     """
-    entry = gp[G_ENTRY]
+    its = m.its
+    entry = m.gp[G_ENTRY]
     while its[tidx] <= names and tidx + 1 < its.shape[0]:
-        status, new = _kalloc(zones, ms, res, gp, its[tidx + 1] * entry)
+        status, new = _kalloc(m, its[tidx + 1] * entry)
         if status != OK:
             return status, tidx, addr
-        _kfree(zones, res, gp, its[tidx] * entry, addr)
+        _kfree(m, its[tidx] * entry, addr)
         tidx += 1
         addr = new
     return OK, tidx, addr
 
 
 @kernel
-def _spawn(
-    zones: np.ndarray,
-    ms: np.ndarray,
-    res: np.ndarray,
-    gp: np.ndarray,
-    its: np.ndarray,
-    q: np.ndarray,
-    generation: int,
-    rec: np.ndarray,
-) -> int:
+def _spawn(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) -> int:
     """Create one process described by *q*: :func:`_spawn_objects`, with the slab era's errors.
 
     In the zalloc era an exhausted zone map panics.  In the slab era the same
     shortage makes ``kmem_cache_alloc`` return 0 and the caller an error, and a
     missing free page does too unless allocations wait for memory (2016 on).
     """
-    status = _spawn_objects(zones, ms, res, gp, its, q, generation, rec)
-    if gp[G_SLAB] and status != OK:
+    status = _spawn_objects(m, q, generation, rec)
+    if m.gp[G_SLAB] and status != OK:
         if status == ZONE_PANIC:
             return KMEM_FULL
         if status == PMAP_CREATE:
             return KMAP_FAIL
-        if status == NO_MEMORY and not gp[G_WAITS]:
+        if status == NO_MEMORY and not m.gp[G_WAITS]:
             return KMEM_NOMEM
     return status
 
 
 @kernel
-def _spawn_objects(
-    zones: np.ndarray,
-    ms: np.ndarray,
-    res: np.ndarray,
-    gp: np.ndarray,
-    its: np.ndarray,
-    q: np.ndarray,
-    generation: int,
-    rec: np.ndarray,
-) -> int:
-    """Create one process described by *q*; store its table's size index and address in ``rec``."""
-    rec[0] = -1
-    rec[1] = -1
-    if _pages_in_use(ms, res, gp) + 1 + q[Q_RESIDENT] > gp[G_RAM_PAGES]:
+def _spawn_objects(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) -> int:
+    """Create one process described by *q*; store its table's size index and address in *rec* (``P_*``)."""
+    zones, ms, res, gp, its = m.zones, m.ms, m.res, m.gp, m.its
+    rec[P_TIDX] = -1
+    rec[P_ADDR] = -1
+    if _pages_in_use(m) + 1 + q[Q_RESIDENT] > gp[G_RAM_PAGES]:
         return NO_MEMORY
-    if zalloc(zones, ms, Z_TASKS) != OK:
-        return ZONE_PANIC
-    if zalloc(zones, ms, Z_MAPS) != OK:
-        return ZONE_PANIC
-    if zalloc(zones, ms, Z_PMAP) != OK:
-        return ZONE_PANIC
+    for z in (Z_TASKS, Z_MAPS, Z_PMAP):
+        if _zalloc(zones, ms, z) != OK:
+            return ZONE_PANIC
     if res[R_KMAP_FREE] < gp[G_PAGE]:
         return PMAP_CREATE
     res[R_KMAP_FREE] -= gp[G_PAGE]
     res[R_PROC_PAGES] += 1
-    if zalloc_n(zones, ms, Z_MAP_ENTRIES, q[Q_MAP_ENTRIES]) != OK:
+    if _zalloc_n(zones, ms, Z_MAP_ENTRIES, q[Q_MAP_ENTRIES]) != OK:
         return ZONE_PANIC
-    status = zalloc(zones, ms, Z_SPACES)
-    if status == _zalloc.EXHAUSTED:
+    status = _zalloc(zones, ms, Z_SPACES)
+    if status == ZONE_EXHAUSTED:
         return IPC_TASK_INIT
     if status != OK:
         return ZONE_PANIC
-    status, addr = _kalloc(zones, ms, res, gp, its[0] * gp[G_ENTRY])
+    status, addr = _kalloc(m, its[0] * gp[G_ENTRY])
     if status != OK:
         return status
-    rec[0] = 0
-    if zalloc_n(zones, ms, Z_PORTS, 1 + gp[G_COMPAT]) != OK:
+    rec[P_TIDX] = 0
+    if _zalloc_n(zones, ms, Z_PORTS, 1 + gp[G_COMPAT]) != OK:
         return ZONE_PANIC
     for _ in range(q[Q_THREADS]):
-        if zalloc(zones, ms, Z_THREADS) != OK:
-            return ZONE_PANIC
-        if zalloc(zones, ms, Z_PCB) != OK:
-            return ZONE_PANIC
-        if zalloc(zones, ms, Z_PORTS) != OK:
-            return ZONE_PANIC
+        for z in (Z_THREADS, Z_PCB, Z_PORTS):
+            if _zalloc(zones, ms, z) != OK:
+                return ZONE_PANIC
     extra = q[Q_CHAIN_PORTS] * (generation - 1)
-    status, tidx, addr = _grow_table(zones, ms, res, gp, its, 0, addr, q[Q_NAMES] + extra)
-    rec[0] = tidx
-    rec[1] = addr
+    status, tidx, addr = _grow_table(m, 0, addr, q[Q_NAMES] + extra)
+    rec[P_TIDX] = tidx
+    rec[P_ADDR] = addr
     if status != OK:
         return status
-    if zalloc_n(zones, ms, Z_PORTS, q[Q_PORTS] + extra) != OK:
+    if _zalloc_n(zones, ms, Z_PORTS, q[Q_PORTS] + extra) != OK:
         return ZONE_PANIC
     res[R_SERVER_NAMES] += q[Q_SERVER_NAMES]
-    status, stidx, saddr = _grow_table(
-        zones, ms, res, gp, its, res[R_SERVER_TIDX], res[R_SERVER_ADDR], res[R_SERVER_NAMES]
-    )
+    status, stidx, saddr = _grow_table(m, res[R_SERVER_TIDX], res[R_SERVER_ADDR], res[R_SERVER_NAMES])
     res[R_SERVER_TIDX] = stidx
     res[R_SERVER_ADDR] = saddr
     if status != OK:
         return status
-    if zalloc_n(zones, ms, Z_OBJECTS, q[Q_SHADOW]) != OK:
+    if _zalloc_n(zones, ms, Z_OBJECTS, q[Q_SHADOW]) != OK:
         return ZONE_PANIC
-    if zalloc_n(zones, ms, Z_PV, q[Q_PV]) != OK:
+    if _zalloc_n(zones, ms, Z_PV, q[Q_PV]) != OK:
         return ZONE_PANIC
     res[R_PROC_PAGES] += q[Q_RESIDENT]
     return OK
 
 
 @kernel
-def _exit(
-    zones: np.ndarray,
-    res: np.ndarray,
-    gp: np.ndarray,
-    its: np.ndarray,
-    q: np.ndarray,
-    generation: int,
-    tidx: int,
-    addr: int,
-) -> None:
+def _exit(m: Machine, q: np.ndarray, generation: int, tidx: int, addr: int) -> None:
     """Destroy a process created by a successful :func:`_spawn`: everything goes back to free lists."""
+    zones, res, gp = m.zones, m.res, m.gp
     extra = q[Q_CHAIN_PORTS] * (generation - 1)
-    zfree(zones, Z_TASKS)
-    zfree(zones, Z_MAPS)
-    zfree(zones, Z_PMAP)
+    for z in (Z_TASKS, Z_MAPS, Z_PMAP):
+        _zfree_n(zones, z, 1)
     res[R_KMAP_FREE] += gp[G_PAGE]
-    zfree_n(zones, Z_MAP_ENTRIES, q[Q_MAP_ENTRIES])
-    zfree(zones, Z_SPACES)
-    _kfree(zones, res, gp, its[tidx] * gp[G_ENTRY], addr)
-    zfree_n(zones, Z_PORTS, 1 + gp[G_COMPAT] + q[Q_PORTS] + extra)
-    for _ in range(q[Q_THREADS]):
-        zfree(zones, Z_THREADS)
-        zfree(zones, Z_PCB)
-        zfree(zones, Z_PORTS)
+    _zfree_n(zones, Z_MAP_ENTRIES, q[Q_MAP_ENTRIES])
+    _zfree_n(zones, Z_SPACES, 1)
+    _kfree(m, m.its[tidx] * gp[G_ENTRY], addr)
+    _zfree_n(zones, Z_PORTS, 1 + gp[G_COMPAT] + q[Q_PORTS] + extra)
+    for z in (Z_THREADS, Z_PCB, Z_PORTS):
+        _zfree_n(zones, z, q[Q_THREADS])
     res[R_SERVER_NAMES] -= q[Q_SERVER_NAMES]  # the servers' table keeps its size
-    zfree_n(zones, Z_OBJECTS, q[Q_SHADOW])
-    zfree_n(zones, Z_PV, q[Q_PV])
+    _zfree_n(zones, Z_OBJECTS, q[Q_SHADOW])
+    _zfree_n(zones, Z_PV, q[Q_PV])
     res[R_PROC_PAGES] -= 1 + q[Q_RESIDENT]

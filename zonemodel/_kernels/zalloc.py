@@ -2,13 +2,12 @@
 
 Numba JIT-compiled; called by :func:`zonemodel.replay` and by the process
 and server kernels.  The plain-Python reference with the same semantics is
-``tests/reference.py``.
+in ``tests/reference/``.
 
-State lives in two arrays owned by the caller:
+State lives in two arrays owned by the caller (see :mod:`.layout`):
 
-* ``zones``: the zone table (:data:`zonemodel._kernels.layout.ZONE_DTYPE`);
-* ``ms``: the zone-map state, an ``int64`` array indexed by the ``M_*``
-  constants below.
+* ``zones``: the zone table (:data:`~.layout.ZONE_DTYPE`, ``Z_*`` rows);
+* ``ms``: the zone-map state (``M_*`` slots).
 
 Addresses: the zdata region is ``[0, zdata)``; zone-map page ``p`` starts at
 ``MAP_BASE + p * page``.  The two never touch, so the first zone-map page is
@@ -17,42 +16,26 @@ never contiguous with zdata and the end of zdata is wasted, as in GNU Mach.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 
 from zonemodel._kernels.jit import kernel
-from zonemodel._kernels.layout import COLLECTABLE, EXHAUSTIBLE
-
-# Zone-map state indices.
-M_PAGE: Final = 0  # page size
-M_MAP_PAGES: Final = 1  # pages of the zone map that zones may use (after the GC page table)
-M_MAP_USED: Final = 2  # pages taken so far (never returned)
-M_NEXT: Final = 3  # zget_space: next free byte of the current chunk
-M_END: Final = 4  # zget_space: end of the current chunk
-M_WASTED: Final = 5  # bytes thrown away when a new chunk was not contiguous
-M_PANIC_ZONE: Final = 6  # zone that needed memory when the map ran out, or -1
-M_SIZE: Final = 8
-
-MAP_BASE: Final = 1 << 40
-
-# Status codes returned by _zalloc.
-OK: Final = 0
-EXHAUSTED: Final = 1  # an exhaustible zone refused (zalloc returned 0)
-PANIC: Final = 2  # the zone map had no page left: panic("zalloc: zone %s exhausted")
-
-
-def new_map_state(zone_map: int, zdata: int, page: int) -> np.ndarray:
-    """Zone-map state right after ``zone_init``: the GC page table takes the first pages."""
-    pages = zone_map // page
-    table_pages = -(-(pages * 8) // page)  # 8 B of zone_page_table_entry per page
-    ms = np.zeros(M_SIZE, dtype=np.int64)
-    ms[M_PAGE] = page
-    ms[M_MAP_PAGES] = pages - table_pages
-    ms[M_NEXT] = 0
-    ms[M_END] = zdata
-    ms[M_PANIC_ZONE] = -1
-    return ms
+from zonemodel._kernels.layout import (
+    COLLECTABLE,
+    EXHAUSTIBLE,
+    M_END,
+    M_MAP_PAGES,
+    M_MAP_USED,
+    M_NEXT,
+    M_PAGE,
+    M_PANIC_ZONE,
+    M_WASTED,
+    MAP_BASE,
+    OK,
+    ZONE_EXHAUSTED,
+    ZONE_PANIC,
+)
 
 
 @kernel
@@ -76,27 +59,27 @@ def _zget_space(ms: np.ndarray, size: int) -> int:
 
 @kernel
 def _zalloc(zones: np.ndarray, ms: np.ndarray, z: int) -> int:
-    """Allocate one element of zone *z*; return OK, EXHAUSTED or PANIC."""
+    """Allocate one element of zone *z*; return OK, ZONE_EXHAUSTED or ZONE_PANIC."""
     zn = zones[z]
     if zn.free > 0:
         zn.free -= 1
     else:
         if zn.cur_size + zn.elem_size > zn.max_size:
             if zn.flags & EXHAUSTIBLE:
-                return EXHAUSTED
+                return ZONE_EXHAUSTED
             zn.max_size += zn.max_size >> 1  # soft maximum: grow by half
         if zn.flags & COLLECTABLE:
             pages = zn.alloc_size // ms[M_PAGE]
             if ms[M_MAP_USED] + pages > ms[M_MAP_PAGES]:
                 ms[M_PANIC_ZONE] = z
-                return PANIC
+                return ZONE_PANIC
             ms[M_MAP_USED] += pages
             zn.cur_size += zn.alloc_size
             zn.free += zn.alloc_size // zn.elem_size - 1
         else:
             if _zget_space(ms, zn.elem_size) < 0:
                 ms[M_PANIC_ZONE] = z
-                return PANIC
+                return ZONE_PANIC
             zn.cur_size += zn.elem_size
     zn.in_use += 1
     if zn.in_use > zn.peak:
@@ -149,7 +132,7 @@ def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
             room = 0
         if n > room:
             n = room
-            final = EXHAUSTED
+            final = ZONE_EXHAUSTED
     done = 0
     while done < n:
         fit = (ms[M_END] - ms[M_NEXT]) // e
@@ -168,7 +151,7 @@ def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
                 ms[M_PANIC_ZONE] = z
                 if zn.in_use > zn.peak:
                     zn.peak = zn.in_use
-                return PANIC
+                return ZONE_PANIC
             zn.cur_size += e
             zn.in_use += 1
             done += 1
@@ -179,18 +162,10 @@ def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
 
 @kernel(inline=True)
 def _zfree_n(zones: np.ndarray, z: int, n: int) -> None:
-    """Return *n* elements to zone *z*'s free list."""
+    """Return *n* elements to zone *z*'s free list (never to the zone map)."""
     zn = zones[z]
     zn.in_use -= n
     zn.free += n
-
-
-@kernel(inline=True)
-def _zfree(zones: np.ndarray, z: int) -> None:
-    """Return one element to zone *z*'s free list (never to the zone map)."""
-    zn = zones[z]
-    zn.in_use -= 1
-    zn.free += 1
 
 
 @kernel

@@ -1,17 +1,32 @@
-"""The arrays of one booted simulated system, and how to build them from a kernel preset."""
+"""What every experiment shares: checks, the boot gate, the kernels' arrays, replicate rows, summaries.
+
+An experiment is a small function over this module::
+
+    validate the arguments  ->  boot (the boot gate)  ->  build the bundles  ->  run a kernel
+                            ->  replicate rows (one ROW_DTYPE for every experiment)  ->  a summary
+
+:class:`Booted` boots a :class:`~zonemodel.Kernel`: kernel_map first (see
+:func:`zonemodel.boot`), then the zones, the kernel's own spaces and threads
+and the system's tasks, in a :class:`~zonemodel._kernels.layout.Machine`.
+The functions below turn model values (limits, thread policies, processes)
+into the kernels' arrays, and status codes back into words.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, TypeAlias
 
 import numpy as np
 
-from zonemodel._kernels import forkbomb as _forkbomb
 from zonemodel._kernels import layout as L
-from zonemodel._kernels import process as P
-from zonemodel._kernels import zalloc as _zalloc
-from zonemodel.errors import ParameterError
+from zonemodel._kernels.forkbomb import _boot, _boot_tasks
+from zonemodel._kernels.jit import one_thread
+from zonemodel._kernels.process import _pages_in_use
+from zonemodel.errors import ConfigurationError, ParameterError
+from zonemodel.experiments.results import Outcome
 from zonemodel.model.boot import BootReport, boot
 from zonemodel.model.ipc_tables import table_sizes
 from zonemodel.model.kernel import Kernel
@@ -19,39 +34,128 @@ from zonemodel.model.limits import Limits
 from zonemodel.model.policies import ThreadPolicy
 from zonemodel.model.zones import ZONE_NAMES, zone_specs
 
-START_METHODS: Final = ("console", "ssh", "screen")
-USERS: Final = ("user", "root")
-MAX_CHILDREN: Final = 200_000
+__all__ = [
+    "MAX_CHILDREN",
+    "SERVER_NAMES",
+    "START_METHODS",
+    "USERS",
+    "Booted",
+    "Limit",
+    "Outcome",
+    "Start",
+    "User",
+    "check_choice",
+    "check_count",
+    "check_kernel",
+    "check_zalloc",
+    "describe",
+    "limit_array",
+    "most_common",
+    "new_rows",
+    "one_thread",
+    "policy_arrays",
+    "process_row",
+    "zone_table",
+]
 
-_STATUS: Final = {
+Start: TypeAlias = Literal["console", "ssh", "screen"]
+"""How a fork bomb is started: on the Mach console, in a raw ssh session, under screen through ssh."""
+User: TypeAlias = Literal["user", "root"]
+"""Who runs the bomb."""
+Limit: TypeAlias = Literal[
+    "", "zone map", "ipc spaces", "kernel_map", "kalloc_map", "physical memory", "kmem_map"
+]  # fmt: skip
+"""The kernel resource that ran out (``""``: none)."""
+
+START_METHODS: Final[tuple[Start, ...]] = ("console", "ssh", "screen")
+USERS: Final[tuple[User, ...]] = ("user", "root")
+SERVER_NAMES: Final = ("proc", "auth", "exec", "term", "ext2fs", "null")
+"""The servers of the simulation, in the kernels' order (``PROC`` .. ``NULL``)."""
+MAX_CHILDREN: Final = 200_000
+"""The experiments' own cap on the children of one fork bomb."""
+
+_NO_BOOT_MESSAGE: Final = "[the kernel does not boot: see zonemodel.boot()]"
+_STATUS: Final[dict[int, tuple[Outcome, Limit, str]]] = {
     # status: (outcome, limit, console line or a bracketed description); ZONE_PANIC's names the zone.
-    P.ZONE_PANIC: ("panic", "zone map", "panic: zalloc: zone {zone} exhausted"),
-    P.IPC_TASK_INIT: ("panic", "ipc spaces", "panic: ipc_task_init"),
-    P.PMAP_CREATE: ("panic", "kernel_map", "panic: pmap_create"),
-    P.KALLOC_MAP_FULL: (
+    L.OK: ("survived", "", ""),
+    L.ZONE_PANIC: ("panic", "zone map", "panic: zalloc: zone {zone} exhausted"),
+    L.IPC_TASK_INIT: ("panic", "ipc spaces", "panic: ipc_task_init"),
+    L.PMAP_CREATE: ("panic", "kernel_map", "panic: pmap_create"),
+    L.KALLOC_MAP_FULL: (
         "fork failure",
         "kalloc_map",
         "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]",
     ),
-    P.NO_MEMORY: ("hang", "physical memory", "[no message: the forking thread waits for a free page for ever]"),
-    P.CHILD_LIMIT: ("child limit", "", ""),
-    P.NO_BOOT: ("no boot", "kernel_map", "[the kernel does not boot: see zonemodel.boot()]"),
-    P.KMEM_FULL: (
+    L.NO_MEMORY: ("hang", "physical memory", "[no message: the forking thread waits for a free page for ever]"),
+    L.CHILD_LIMIT: ("child limit", "", ""),
+    L.NO_BOOT: ("no boot", "kernel_map", _NO_BOOT_MESSAGE),
+    L.KMEM_FULL: (
         "fork failure",
         "kmem_map",
         "[no panic: fork() fails, kmem_cache_alloc finds no room in kmem_map (KERN_RESOURCE_SHORTAGE)]",
     ),
-    P.KMEM_NOMEM: (
+    L.KMEM_NOMEM: (
         "fork failure",
         "physical memory",
         "[no panic: fork() fails, no free page for a kernel object (KERN_RESOURCE_SHORTAGE)]",
     ),
-    P.KMAP_FAIL: (
+    L.KMAP_FAIL: (
         "fork failure",
         "kernel_map",
         "[no panic: fork() fails, no kernel_map for a page directory (KERN_RESOURCE_SHORTAGE)]",
     ),
 }
+
+WHO: Final[dict[int, str]] = {
+    L.WHO_CHILD: "child",
+    L.WHO_BACKGROUND: "background",
+    L.WHO_SERVER: "server",
+    L.WHO_OTHER: "other user",
+}
+"""Who made the allocation that ended a run, in words."""
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def check_kernel(kernel: object) -> Kernel:
+    """Refuse anything but a :class:`~zonemodel.Kernel`."""
+    if not isinstance(kernel, Kernel):
+        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
+    return kernel
+
+
+def check_zalloc(kernel: object) -> Kernel:
+    """Refuse anything but a zalloc-era :class:`~zonemodel.Kernel`."""
+    k = check_kernel(kernel)
+    if k.allocator != "zalloc":
+        raise ConfigurationError(
+            f'"kernel": {k!r} uses the {k.allocator} allocator; this experiment needs '
+            'allocator="zalloc" (presets 2005, 2007, 2009)'
+        )
+    return k
+
+
+def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
+    """*value* if it is one of *allowed*, else a ParameterError naming *name* and the choices."""
+    choices = tuple(allowed)
+    if not isinstance(value, str) or value not in choices:
+        raise ParameterError(f'"{name}" must be one of {", ".join(map(repr, choices))}, got {value!r}')
+    return value
+
+
+def check_count(name: str, value: object, low: int = 1, high: int | None = None) -> int:
+    """An integer (numpy integers too, not bools) in [*low*, *high*], as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(f'"{name}" must be an integer >= {low}, got {value!r}')
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        shown = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ParameterError(f'"{name}" must be an integer {shown}, got {value!r}')
+    return number
+
+
+# ---------------------------------------------------------------------------- arrays from model values
 
 
 def zone_table(kernel: Kernel) -> np.ndarray:
@@ -63,6 +167,19 @@ def zone_table(kernel: Kernel) -> np.ndarray:
     table["alloc_size"] = [s.alloc_size for s in specs]
     table["flags"] = [(L.EXHAUSTIBLE if s.exhaustible else 0) | (L.COLLECTABLE if s.collectable else 0) for s in specs]
     return table
+
+
+def zone_map_state(kernel: Kernel) -> np.ndarray:
+    """The zone map right after ``zone_init`` (``M_*``): the GC page table takes the first pages."""
+    page = kernel.page_size
+    pages = kernel.zone_map // page
+    table_pages = -(-(pages * 8) // page)  # 8 B of zone_page_table_entry per page
+    ms = np.zeros(L.M_SIZE, dtype=np.int64)
+    ms[L.M_PAGE] = page
+    ms[L.M_MAP_PAGES] = pages - table_pages
+    ms[L.M_END] = kernel.zdata  # zget_space hands out zdata first
+    ms[L.M_PANIC_ZONE] = -1
+    return ms
 
 
 def limit_array(limits: Limits | None) -> np.ndarray:
@@ -102,39 +219,54 @@ def policy_arrays(pol: ThreadPolicy) -> tuple[np.ndarray, np.ndarray]:
     return pi, pf
 
 
-def describe(status: int, panic_zone: int) -> tuple[str, str, str]:
-    """(outcome, limit, console message) for a kernel status code."""
-    outcome, limit, message = _STATUS[status]
-    if status == P.ZONE_PANIC:
-        message = message.format(zone=ZONE_NAMES[panic_zone])
-    return outcome, limit, message
+def server_model(
+    kernel: Kernel, pol: ThreadPolicy, limits: Limits | None = None, rpcs: dict[int, int] | None = None
+) -> L.ServerModel:
+    """The servers' bundle: empty pools, the policy, service times, message sizes, remedies."""
+    svc = np.full((L.N_SERVERS, L.N_MSG_KINDS), kernel.service_rpc, dtype=np.float64)
+    svc[L.NULL, L.MSG_NOTIFY] = kernel.service_notify_null
+    svc[L.EXT2FS, L.MSG_NOTIFY] = kernel.service_notify_ext2fs
+    msize = np.array([kernel.notify_msg_size, kernel.rpc_msg_size], dtype=np.int64)
+    requests = np.zeros(L.N_SERVERS, dtype=np.int64)
+    for server, n in (rpcs or {}).items():
+        requests[server] = n
+    pi, pf = policy_arrays(pol)
+    return L.ServerModel(
+        np.zeros((L.N_SERVERS, L.S_COLS), dtype=np.int64),
+        pi,
+        pf,
+        svc,
+        msize,
+        requests,
+        limit_array(limits),
+        np.zeros(L.RM_SIZE, dtype=np.int64),
+    )
 
 
-def check_kernel(kernel: object) -> Kernel:
-    """Refuse anything but a Kernel."""
-    if not isinstance(kernel, Kernel):
-        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
-    return kernel
+def job(*, processes: int = 0, ports_each: int = 0, other: int = 0, max_forks: int = 0, interval: float = 0.0) -> L.Job:
+    """The numbers of one storm or timed bomb as the kernels' :class:`~zonemodel._kernels.layout.Job`."""
+    ji = np.zeros(L.J_SIZE, dtype=np.int64)
+    ji[L.J_PROCESSES] = processes
+    ji[L.J_PORTS_EACH] = ports_each
+    ji[L.J_OTHER] = other
+    ji[L.J_MAX_FORKS] = max_forks
+    jf = np.zeros(L.JF_SIZE, dtype=np.float64)
+    jf[L.JF_INTERVAL] = interval
+    return L.Job(ji, jf)
 
 
-def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ParameterError(f'"{name}" must be one of {", ".join(map(repr, allowed))}, got {value!r}')
-    return str(value)
-
-
-def process_row(kernel: Kernel, *, ports: int, names: int, chain_ports: int) -> np.ndarray:
-    """The per-process parameter row (``_process.Q_*``) for a process of *kernel*."""
-    q = np.zeros(P.Q_SIZE, dtype=np.int64)
-    q[P.Q_THREADS] = kernel.process_threads
-    q[P.Q_PORTS] = ports
-    q[P.Q_NAMES] = names
-    q[P.Q_MAP_ENTRIES] = kernel.process_map_entries
-    q[P.Q_SHADOW] = kernel.process_shadow_objects
-    q[P.Q_PV] = kernel.process_pv_entries
-    q[P.Q_RESIDENT] = -(-kernel.process_resident // kernel.page_size)
-    q[P.Q_SERVER_NAMES] = kernel.server_names_per_process
-    q[P.Q_CHAIN_PORTS] = chain_ports
+def process_row(kernel: Kernel, *, ports: int, names: int, chain_ports: int = 0) -> np.ndarray:
+    """The parameter row (``Q_*``) of one process of *kernel*."""
+    q = np.zeros(L.Q_SIZE, dtype=np.int64)
+    q[L.Q_THREADS] = kernel.process_threads
+    q[L.Q_PORTS] = ports
+    q[L.Q_NAMES] = names
+    q[L.Q_MAP_ENTRIES] = kernel.process_map_entries
+    q[L.Q_SHADOW] = kernel.process_shadow_objects
+    q[L.Q_PV] = kernel.process_pv_entries
+    q[L.Q_RESIDENT] = -(-kernel.process_resident // kernel.page_size)
+    q[L.Q_SERVER_NAMES] = kernel.server_names_per_process
+    q[L.Q_CHAIN_PORTS] = chain_ports
     return q
 
 
@@ -146,119 +278,145 @@ def child_row(kernel: Kernel, start: str, user: str) -> np.ndarray:
 
 
 def session_tasks(kernel: Kernel, start: str) -> int:
+    """Extra tasks of the login session a bomb started from *start* runs in."""
     return {"console": 0, "ssh": kernel.session_tasks_ssh, "screen": kernel.session_tasks_screen}[start]
 
 
+_SUBMAPS: Final = frozenset(
+    {"zone_map", "kmem_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
+)
+
+
+def _stolen(report: BootReport) -> int:
+    """Bytes of physical memory stolen at boot (boot items that are not sub-maps or page directories)."""
+    return sum(size for what, size in report.items if what not in _SUBMAPS and not what.startswith("page directories"))
+
+
+# ---------------------------------------------------------------------------- the booted system
+
+
 @dataclass
-class State:
-    """Mutable arrays of one booted system (zones, zone map, other resources)."""
+class Booted:
+    """One booted simulated system: the kernel's :class:`~zonemodel._kernels.layout.Machine` and more."""
 
     kernel: Kernel
+    """The kernel it runs."""
     boot: BootReport
-    zones: np.ndarray
-    ms: np.ndarray
-    res: np.ndarray
-    gp: np.ndarray
-    its: np.ndarray
+    """What :func:`zonemodel.boot` said."""
+    machine: L.Machine
+    """The kernels' arrays."""
     base_q: np.ndarray
+    """Parameter row of an ordinary task."""
     fp: np.ndarray
-    boot_status: int
+    """The background's rates (``F_*``)."""
+    status: int
+    """``OK``, or why the system did not come up (``NO_BOOT``, or a panic while starting its tasks)."""
 
     @classmethod
-    def booted(cls, kernel: Kernel, *, chain: bool = False) -> State:
-        """Boot *kernel*: kernel_map, then the kernel's and the system's tasks."""
+    def up(cls, kernel: Kernel) -> Booted:
+        """Boot *kernel*: kernel_map, then the kernel's own spaces and threads and the system's tasks."""
         report = boot(kernel)
         page = kernel.page_size
-        zones = zone_table(kernel)
-        ms = _zalloc.new_map_state(kernel.zone_map, kernel.zdata, page)
-        res = np.zeros(P.RES_SIZE, dtype=np.int64)
-        # boot() already reserved the system tasks' page directories; _spawn takes them again below.
-        res[P.R_KMAP_FREE] = report.kernel_map_free + kernel.system_tasks * page
-        P.init_kalloc_map(res, kernel.kalloc_map, page)
-        stolen = sum(size for what, size in report.items if _is_stolen(what))
-        gp = np.zeros(P.G_SIZE, dtype=np.int64)
-        gp[P.G_PAGE] = page
-        gp[P.G_COMPAT] = int(kernel.mach_ipc_compat)
-        gp[P.G_ENTRY] = kernel.entry_size
-        gp[P.G_RAM_PAGES] = kernel.usable_ram // page
-        gp[P.G_SLAB] = int(kernel.allocator == "slab")
-        gp[P.G_WAITS] = int(kernel.kmem_waits_for_memory)
-        gp[P.G_BASE_PAGES] = -(-(kernel.boot_resident + stolen) // page)
-        gp[P.G_KALLOC_MAP] = kernel.kalloc_map
-        gp[P.G_MAX_CHILDREN] = MAX_CHILDREN
-        gp[P.G_CHAIN] = int(chain)
-        gp[P.G_NULL_PER_OPEN] = kernel.null_names_per_open
-        its = table_sizes(kernel.entry_size, page)
-        base_q = process_row(
-            kernel, ports=kernel.process_ports, names=kernel.process_names + kernel.process_ports, chain_ports=0
-        )
-        fp = np.array([kernel.background_rate, kernel.background_exit], dtype=np.float64)
-        status = P.OK
+        res = np.zeros(L.RES_SIZE, dtype=np.int64)
+        # boot() already reserved the system tasks' page directories; the kernel takes them again below.
+        res[L.R_KMAP_FREE] = report.kernel_map_free + kernel.system_tasks * page
+        res[L.R_KALLOC_FREE] = kernel.kalloc_map
+        res[L.R_KM_SEGMENTS] = 1  # kalloc_map: one free range (first fit, by pages)
+        res[L.KM_BASE + 1] = kernel.kalloc_map // page
+        res[L.R_SERVER_ADDR] = -1
+        gp = np.zeros(L.G_SIZE, dtype=np.int64)
+        gp[L.G_PAGE] = page
+        gp[L.G_COMPAT] = int(kernel.mach_ipc_compat)
+        gp[L.G_ENTRY] = kernel.entry_size
+        gp[L.G_RAM_PAGES] = kernel.usable_ram // page
+        gp[L.G_BASE_PAGES] = -(-(kernel.boot_resident + _stolen(report)) // page)
+        gp[L.G_KALLOC_MAP] = kernel.kalloc_map
+        gp[L.G_MAX_CHILDREN] = MAX_CHILDREN
+        gp[L.G_SLAB] = int(kernel.allocator == "slab")
+        gp[L.G_WAITS] = int(kernel.kmem_waits_for_memory)
+        gp[L.G_NULL_PER_OPEN] = kernel.null_names_per_open
+        gp[L.G_ZONE_MAP] = kernel.zone_map
+        gp[L.G_THREAD_BYTES] = kernel.thread_size + kernel.pcb_size + 2 * kernel.port_size
+        gp[L.G_PORT_BYTES] = kernel.port_size
+        gp[L.G_NULL_NAMES] = kernel.null_names
+        gp[L.G_EXT2FS_NAMES] = kernel.ext2fs_names
+        machine = L.Machine(zone_table(kernel), zone_map_state(kernel), res, gp, table_sizes(kernel.entry_size, page))
+        base_q = process_row(kernel, ports=kernel.process_ports, names=kernel.process_names + kernel.process_ports)
+        fp = np.zeros(L.F_SIZE, dtype=np.float64)
+        fp[L.F_BG_RATE] = kernel.background_rate
+        fp[L.F_BG_EXIT] = kernel.background_exit
+        status = L.NO_BOOT
         if report.booted:
-            status, res[P.R_SERVER_ADDR] = P._kalloc(zones, ms, res, gp, its[0] * kernel.entry_size)  # servers
-            if status == P.OK:
-                status = _forkbomb._boot_tasks(
-                    zones,
-                    ms,
-                    res,
-                    gp,
-                    its,
+            status = int(
+                _boot(
+                    machine,
                     base_q,
                     kernel.kernel_boot_spaces,
                     kernel.kernel_threads,
                     kernel.system_tasks,
                     kernel.boot_ports,
                 )
-        return cls(kernel, report, zones, ms, res, gp, its, base_q, fp, status)
-
-    def copy(self) -> State:
-        return State(
-            self.kernel,
-            self.boot,
-            self.zones.copy(),
-            self.ms.copy(),
-            self.res.copy(),
-            self.gp.copy(),
-            self.its,
-            self.base_q,
-            self.fp,
-            self.boot_status,
-        )
+            )
+        return cls(kernel, report, machine, base_q, fp, status)
 
     def start_session(self, start: str) -> int:
-        """Start the login session the bomb runs in (extra tasks for ssh and screen)."""
-        return int(
-            _forkbomb._boot_tasks(
-                self.zones,
-                self.ms,
-                self.res,
-                self.gp,
-                self.its,
-                self.base_q,
-                0,
-                0,
-                session_tasks(self.kernel, start),
-                0,
-            )
-        )
+        """Start the login session a bomb runs in (extra tasks for ssh and screen); return a status."""
+        return int(_boot_tasks(self.machine, self.base_q, 0, 0, session_tasks(self.kernel, start), 0))
+
+    def workload(self, child_q: np.ndarray | None = None, other_q: np.ndarray | None = None) -> L.Workload:
+        """The processes of an experiment on this system (ordinary tasks where no row is given)."""
+        child = self.base_q if child_q is None else child_q
+        return L.Workload(child, self.base_q, self.base_q if other_q is None else other_q, self.fp)
+
+    @property
+    def panic_zone(self) -> int:
+        """The zone named by a zone-map panic, or -1."""
+        return int(self.machine.ms[L.M_PANIC_ZONE])
 
     @property
     def zone_map_used(self) -> int:
-        page = int(self.gp[P.G_PAGE])
-        total = self.kernel.zone_map // page
-        return int(self.ms[_zalloc.M_MAP_USED] + total - self.ms[_zalloc.M_MAP_PAGES]) * page
+        """Bytes of the zone map taken (whole pages, including the GC page table)."""
+        page = self.kernel.page_size
+        ms = self.machine.ms
+        return int(ms[L.M_MAP_USED] + self.kernel.zone_map // page - ms[L.M_MAP_PAGES]) * page
 
     @property
     def ram_free(self) -> int:
-        used = P._pages_in_use(self.ms, self.res, self.gp)
-        return int(self.gp[P.G_RAM_PAGES] - used) * int(self.gp[P.G_PAGE])
+        """Bytes of physical memory left."""
+        gp = self.machine.gp
+        return int(gp[L.G_RAM_PAGES] - _pages_in_use(self.machine)) * int(gp[L.G_PAGE])
+
+    @property
+    def kernel_map_free(self) -> int:
+        """Bytes of kernel_map left."""
+        return int(self.machine.res[L.R_KMAP_FREE])
+
+    @property
+    def kalloc_map_free(self) -> int:
+        """Bytes of kalloc_map left."""
+        return int(self.machine.res[L.R_KALLOC_FREE])
 
 
-def _is_stolen(what: str) -> bool:
-    """Boot items that are physical memory stolen at boot (not sub-maps or later allocations)."""
-    return what not in _SUBMAPS and not what.startswith("page directories")
+# ---------------------------------------------------------------------------- rows and words
 
 
-_SUBMAPS: Final = frozenset(
-    {"zone_map", "kmem_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
-)
+def new_rows(count: int) -> np.ndarray:
+    """*count* empty replicate rows (:data:`~zonemodel._kernels.layout.ROW_DTYPE`)."""
+    rows = np.zeros(count, dtype=L.ROW_DTYPE)
+    rows["panic_zone"] = -1
+    return rows
+
+
+def describe(status: int, panic_zone: int = -1, boot_message: str = "") -> tuple[Outcome, Limit, str]:
+    """(outcome, limit, console message) of a status code; *boot_message* names a boot failure."""
+    outcome, limit, message = _STATUS[status]
+    if status == L.ZONE_PANIC:
+        message = message.format(zone=ZONE_NAMES[panic_zone])
+    elif status == L.NO_BOOT and boot_message:
+        message = boot_message
+    return outcome, limit, message
+
+
+def most_common(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """``(value, count)`` pairs, most frequent first (ties in order of first appearance)."""
+    return tuple(Counter(values).most_common())

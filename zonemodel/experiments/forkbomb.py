@@ -18,32 +18,36 @@ computed in parallel.
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final, Literal, overload
 
 import numpy as np
 
-from zonemodel._kernels import engine as S
-from zonemodel._kernels import forkbomb as _forkbomb
-from zonemodel._kernels import process as P
-from zonemodel._kernels import remedies as R
-from zonemodel._kernels import zalloc as _zalloc
+from zonemodel._kernels import layout as L
+from zonemodel._kernels.forkbomb import _bomb, _bomb_many
+from zonemodel._kernels.remedies import _bomb_limited, _bomb_limited_many
+from zonemodel._kernels.storms import _bomb_timed, _bomb_timed_many
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import (
+    SERVER_NAMES,
     START_METHODS,
     USERS,
-    State,
+    WHO,
+    Booted,
+    Start,
+    User,
     check_choice,
+    check_count,
     check_kernel,
     child_row,
     describe,
+    job,
     limit_array,
-    policy_arrays,
+    most_common,
+    new_rows,
+    server_model,
 )
-from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
-from zonemodel.experiments.storms import _arrays
+from zonemodel.experiments.results import ForkBombResult, ForkBombRuns, Outcome, zone_usage
 from zonemodel.model.boot import boot
 from zonemodel.model.kernel import Kernel
 from zonemodel.model.limits import Limits
@@ -54,234 +58,248 @@ from zonemodel.seeds import SeedLike, replicate_states
 
 __all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb"]
 
+Mode = Literal["slow", "timed", "limited"]
+
+
+_ACTS: Final[dict[int, str]] = {
+    L.ACT_NPROC: "nproc on the bomber",
+    L.ACT_QUOTA: "kmem_quota on the bomber",
+    L.ACT_OOM: "oom_killer on the bomber",
+    L.ACT_KERNEL: "kernel refused the bomber",
+    L.ACT_OTHER + L.ACT_NPROC: "nproc on the other user",
+    L.ACT_OTHER + L.ACT_QUOTA: "kmem_quota on the other user",
+    L.ACT_OTHER + L.ACT_KERNEL: "kernel refused the other user",
+}
+"""What each remedy counter of a limited bomb records (the OOM killer's kills all count on the bomber)."""
+
 
 @dataclass(frozen=True)
-class ForkBombResult:
-    """How one fork bomb ended.
+class _Spec:
+    """A validated fork bomb: what to run, and on which kernel."""
 
-    Examples
-    --------
-    >>> import zonemodel
-    >>> r = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), seed=1)
-    >>> r.processes, r.limit
-    (419, 'zone map')
-    """
-
-    processes: int
-    """Children alive when the bomb ended."""
-    outcome: str
-    """``"panic"``, ``"fork failure"``, ``"hang"`` or ``"child limit"`` (no kernel limit reached)."""
-    message: str
-    """The console line (a panic), or a bracketed description when nothing is printed."""
-    limit: str
-    """The resource that ran out.
-
-    One of ``"zone map"``, ``"ipc spaces"``, ``"kernel_map"``, ``"kalloc_map"`` or ``"physical memory"``.
-    """
-    hit_by: str
-    """Whether a bomb ``"child"`` or a ``"background"`` task made the allocation that failed."""
-    start: str
-    """How the bomb was started: ``"console"``, ``"ssh"`` or ``"screen"``."""
+    kernel: Kernel
+    start: Start
     chain: bool
-    """True if each child forked the next."""
-    user: str
-    """``"user"`` or ``"root"``."""
-    background_tasks: int
-    """Background tasks running at the end."""
-    zone_map_used: int
-    """Bytes of the zone map taken (never returned)."""
-    zone_map_size: int
-    """Size of the zone map in bytes."""
-    kernel_map_free: int
-    """Bytes of kernel_map left."""
-    kalloc_map_free: int
-    """Bytes of kalloc_map left."""
-    ram_free: int
-    """Bytes of physical memory left."""
-    zones: tuple[ZoneUsage, ...]
-    """Per-zone usage at the end."""
-    server_threads: dict[str, int] = field(default_factory=dict)
-    """Peak threads of each server (only when forking at an ``interval``)."""
-    other_processes: int = 0
-    """Processes the other user started (with ``other=``)."""
-    other_completed: bool | None = None
-    """Whether the other user's workload completed (``None`` without ``other=``)."""
-    remedies: dict[str, int] = field(default_factory=dict)
-    """How often each remedy acted, e.g. ``{"nproc on the bomber": 1}`` (with ``limits=``)."""
-
-    def zone(self, name: str) -> ZoneUsage:
-        """The usage row of zone *name*."""
-        for row in self.zones:
-            if row.name == name:
-                return row
-        raise ParameterError(f'"name": unknown zone {name!r}; zones: {", ".join(ZONE_NAMES)}')
-
-    def table(self, top: int | None = None) -> str:
-        """Per-zone usage as a text table, largest zones first."""
-        return format_zone_table(self.zones, top=top)
-
-    def __repr__(self) -> str:
-        return (
-            f"ForkBombResult(processes={self.processes}, outcome={self.outcome!r}, limit={self.limit!r}, "
-            f"message={self.message!r})"
-        )
+    user: User
+    mode: Mode
+    interval: float = 0.0
+    policy: ThreadPolicy = UPSTREAM_1997
+    limits: Limits | None = None
+    other: int = 0
 
 
-@dataclass(frozen=True)
-class ForkBombRuns:
-    """The distribution of the count over independently seeded fork bombs.
-
-    Examples
-    --------
-    >>> import zonemodel
-    >>> runs = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), runs=20, seed=1)
-    >>> runs.runs, runs.limits[0][0]
-    (20, 'zone map')
-    """
-
-    values: tuple[int, ...]
-    """Children alive at the end of each run, in replicate order."""
-    outcomes: tuple[tuple[str, int], ...]
-    """``(outcome, runs)`` pairs, most frequent first."""
-    limits: tuple[tuple[str, int], ...]
-    """``(limit, runs)`` pairs, most frequent first."""
-    messages: tuple[tuple[str, int], ...]
-    """``(message, runs)`` pairs, most frequent first."""
-    other_completed: float | None = None
-    """Fraction of runs in which the other user's workload completed (with ``other=``)."""
-
-    @property
-    def runs(self) -> int:
-        """Number of runs."""
-        return len(self.values)
-
-    @property
-    def min(self) -> int:
-        """Smallest count."""
-        return min(self.values)
-
-    @property
-    def max(self) -> int:
-        """Largest count."""
-        return max(self.values)
-
-    @property
-    def median(self) -> float:
-        """Median count."""
-        return float(statistics.median(self.values))
-
-    @property
-    def mean(self) -> float:
-        """Mean count."""
-        return float(statistics.fmean(self.values))
-
-    @property
-    def std(self) -> float:
-        """Population standard deviation of the count."""
-        return float(statistics.pstdev(self.values))
-
-    @property
-    def spread(self) -> int:
-        """Largest minus smallest count."""
-        return self.max - self.min
-
-    def __repr__(self) -> str:
-        return (
-            f"ForkBombRuns(runs={self.runs}, min={self.min}, median={self.median:g}, max={self.max}, "
-            f"std={self.std:.2f}, limit={self.limits[0][0]!r})"
-        )
-
-
-def _check_common(start: object, user: object, interval: object, chain: object) -> tuple[str, str]:
-    start_s = check_choice("start", start, START_METHODS)
-    user_s = check_choice("user", user, USERS)
-    if not isinstance(chain, bool):
+def check_bomb(
+    kernel: object,
+    *,
+    start: object = "console",
+    chain: object = False,
+    user: object = "user",
+    interval: object = None,
+    policy: object = UPSTREAM_1997,
+    limits: object = None,
+    other: object = 0,
+) -> _Spec:
+    """Check every argument of a fork bomb once; the mode follows from them."""
+    k = check_kernel(kernel)
+    start_s: Start = check_choice("start", start, START_METHODS)  # type: ignore[assignment]
+    user_s: User = check_choice("user", user, USERS)  # type: ignore[assignment]
+    if not isinstance(chain, (bool, np.bool_)):
         raise ParameterError(f'"chain" must be True or False, got {chain!r}')
     if interval is not None and (
-        isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 1e-7 <= interval <= 10.0
+        isinstance(interval, (bool, np.bool_))
+        or not isinstance(interval, (int, float, np.integer, np.floating))
+        or not 1e-7 <= interval <= 10.0
     ):
         raise ParameterError(f'"interval" must be None or a number of seconds between 1e-07 and 10, got {interval!r}')
-    return start_s, user_s
+    pol = get_policy(policy)  # type: ignore[arg-type]
+    if limits is not None and not isinstance(limits, Limits):
+        raise ParameterError(f'"limits" must be None or a zonemodel.Limits, got {limits!r}')
+    n_other = check_count("other", other, 0, 100_000)
+    if (limits is not None or n_other) and interval is not None:
+        raise ParameterError('"limits" and "other" need interval=None (slow forking); got both')
+    mode: Mode = "limited" if limits is not None or n_other else ("slow" if interval is None else "timed")
+    return _Spec(k, start_s, bool(chain), user_s, mode, float(interval or 0.0), pol, limits, n_other)
 
 
-def _result(
-    state: State,
-    *,
-    processes: int,
-    described: tuple[str, str, str],
-    hit_by: str,
-    start: str,
-    chain: bool,
-    user: str,
-    background: int,
-    **extra: Any,
+def _gate(spec: _Spec) -> tuple[Booted, int, int]:
+    """The boot gate: boot the kernel and start the login session; (system, status, who failed)."""
+    booted = Booted.up(spec.kernel)
+    booted.machine.gp[L.G_CHAIN] = int(spec.chain)
+    if booted.status != L.OK:
+        return booted, booted.status, L.WHO_CHILD
+    return booted, booted.start_session(spec.start), L.WHO_BACKGROUND
+
+
+def _timed_parts(spec: _Spec) -> tuple[L.ServerModel, L.Job]:
+    """The servers and the numbers of a timed bomb: proc and auth hear from every new child."""
+    k = spec.kernel
+    srv = server_model(k, spec.policy, rpcs={L.PROC: k.fork_rpcs_proc, L.AUTH: k.fork_rpcs_auth})
+    most = k.space_max + 16 if k.ipc_spaces_exhaustible else 50_000
+    return srv, job(max_forks=most, interval=spec.interval)
+
+
+def _remedy_of(status: int, acts: np.ndarray) -> int:
+    """The counter of the remedy that ended a limited run (the run ends at that user's first refusal), or -1."""
+    if status == L.LIMITED:
+        mine = range(L.ACT_OTHER)
+    elif status == L.OTHER_FAILED:
+        mine = range(L.ACT_OTHER, L.ACT_SIZE)
+    else:
+        return -1
+    return next(i for i in mine if acts[i])
+
+
+def _words(row: np.void, mode: Mode, boot_message: str) -> tuple[Outcome, str, str]:
+    """(outcome, limit, message) of one replicate row."""
+    status = int(row["status"])
+    if mode == "limited":
+        if status in (L.OTHER_DONE, L.CHILD_LIMIT):
+            return "survived", "", ""
+        if status in (L.OTHER_FAILED, L.LIMITED):
+            name = _ACTS[int(row["remedy"])]
+            whose = "the other user's" if status == L.OTHER_FAILED else "the bomber's"
+            outcome: Outcome = "stopped by a limit" if status == L.LIMITED else "survived"
+            return outcome, name, f"[no panic: {whose} fork() fails ({name})]"
+    return describe(status, int(row["panic_zone"]), boot_message)
+
+
+def _run(spec: _Spec, seed: SeedLike, first: int, count: int) -> np.ndarray:
+    """Replicates ``first .. first + count - 1`` of *spec* as replicate rows (one kernel call)."""
+    booted, status, who = _gate(spec)
+    rows = new_rows(count)
+    if status != L.OK:
+        rows["status"], rows["who"], rows["panic_zone"] = status, who, booted.panic_zone
+        return rows
+    states = replicate_states(seed, count, start=first)
+    w = booted.workload(child_row(spec.kernel, spec.start, spec.user))
+    if spec.mode == "slow":
+        _bomb_many(booted.machine, w, states, rows)
+    elif spec.mode == "timed":
+        srv, numbers = _timed_parts(spec)
+        _bomb_timed_many(booted.machine, w, srv, states, numbers, rows)
+    else:
+        acts = np.zeros((count, L.ACT_SIZE), dtype=np.int64)
+        _bomb_limited_many(booted.machine, w, states, limit_array(spec.limits), spec.other, rows, acts)
+        rows["remedy"] = [_remedy_of(int(s), a) for s, a in zip(rows["status"], acts, strict=True)]
+    return rows
+
+
+def _once(
+    booted: Booted, spec: _Spec, stream: np.ndarray, children: np.ndarray
+) -> tuple[np.ndarray, dict[str, int], dict[str, int]]:
+    """One bomb on *booted*, in place: its replicate row, the remedies that acted, the servers' peak threads.
+
+    *children* (rows of ``P_*``) receives the children's records (slow bombs only).
+    """
+    rows = new_rows(1)
+    row = rows[0]
+    w = booted.workload(child_row(spec.kernel, spec.start, spec.user))
+    acted: dict[str, int] = {}
+    threads: dict[str, int] = {}
+    if spec.mode == "slow":
+        bg = np.empty((int(booted.machine.gp[L.G_MAX_CHILDREN]) + 1, L.P_SIZE), dtype=np.int64)
+        row["count"], row["status"], row["who"], row["background"] = _bomb(booted.machine, w, stream, children, bg)
+    elif spec.mode == "timed":
+        srv, numbers = _timed_parts(spec)
+        row["count"], row["status"], row["who"], row["background"] = _bomb_timed(
+            booted.machine, w, srv, stream, numbers
+        )
+        threads = {name: int(srv.sv[i, L.S_PEAK_THREADS]) for i, name in enumerate(SERVER_NAMES)}
+    else:
+        acts = np.zeros(L.ACT_SIZE, dtype=np.int64)
+        a, status, who, nbg, b = _bomb_limited(booted.machine, w, stream, limit_array(spec.limits), spec.other, acts)
+        row["count"], row["status"], row["who"], row["background"], row["other"] = a, status, who, nbg, b
+        row["remedy"] = _remedy_of(int(status), acts)
+        acted = {name: int(acts[slot]) for slot, name in _ACTS.items() if acts[slot]}
+    row["panic_zone"] = booted.panic_zone
+    return rows, acted, threads
+
+
+def result(
+    booted: Booted, spec: _Spec, row: np.void, remedies: dict[str, int], threads: dict[str, int]
 ) -> ForkBombResult:
-    """A ForkBombResult read off a system's state after a bomb."""
-    outcome, limit, message = described
+    """A :class:`ForkBombResult` read off a system after one bomb (or a failed boot gate)."""
+    outcome, limit, message = _words(row, spec.mode, booted.boot.message)
     return ForkBombResult(
-        processes=int(processes),
+        processes=int(row["count"]),
         outcome=outcome,
         message=message,
         limit=limit,
-        hit_by=hit_by,
-        start=start,
-        chain=chain,
-        user=user,
-        background_tasks=int(background),
-        zone_map_used=state.zone_map_used,
-        zone_map_size=state.kernel.zone_map,
-        kernel_map_free=int(state.res[P.R_KMAP_FREE]),
-        kalloc_map_free=int(state.res[P.R_KALLOC_FREE]),
-        ram_free=state.ram_free,
-        zones=zone_usage(ZONE_NAMES, state.zones),
-        **extra,
+        hit_by=WHO[int(row["who"])],
+        start=spec.start,
+        chain=spec.chain,
+        user=spec.user,
+        background_tasks=int(row["background"]),
+        zone_map_used=booted.zone_map_used,
+        zone_map_size=spec.kernel.zone_map,
+        kernel_map_free=booted.kernel_map_free,
+        kalloc_map_free=booted.kalloc_map_free,
+        ram_free=booted.ram_free,
+        zones=zone_usage(ZONE_NAMES, booted.machine.zones),
+        server_threads=threads,
+        other_processes=int(row["other"]),
+        other_completed=(int(row["other"]) == spec.other) if spec.other else None,
+        remedies=remedies,
     )
 
 
-def run_on_state(
-    state: State, *, start: str, chain: bool, user: str, rng_state: np.ndarray
-) -> tuple[ForkBombResult, np.ndarray]:
-    """Run one bomb on *state* in place; return the result and the children's table indices and addresses."""
-    kernel = state.kernel
-    state.gp[P.G_CHAIN] = int(chain)
-    child_q = child_row(kernel, start, user)
-    child_tidx = np.empty((state.gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
-    bg_tidx = np.empty((state.gp[P.G_MAX_CHILDREN] + 1, 2), dtype=np.int64)
-    status = state.start_session(start)
-    count, who, nbg = 0, _forkbomb.WHO_BACKGROUND, 0
-    if status == P.OK:
-        count, status, who, nbg = _forkbomb._bomb(
-            state.zones,
-            state.ms,
-            state.res,
-            state.gp,
-            state.its,
-            child_q,
-            state.base_q,
-            state.fp,
-            rng_state,
-            child_tidx,
-            bg_tidx,
-        )
-    result = _result(
-        state,
-        processes=count,
-        described=describe(int(status), int(state.ms[_zalloc.M_PANIC_ZONE])),
-        hit_by="child" if who == _forkbomb.WHO_CHILD else "background",
-        start=start,
-        chain=chain,
-        user=user,
-        background=nbg,
-    )
-    return result, child_tidx[: int(count)]
+def run_once(spec: _Spec, stream: np.ndarray, booted: Booted | None = None) -> tuple[ForkBombResult, np.ndarray]:
+    """One bomb, on a fresh system or on *booted*: the result and the children's records (``P_*`` rows)."""
+    status, who = L.OK, L.WHO_CHILD
+    if booted is None:
+        booted, status, who = _gate(spec)
+    else:
+        booted.machine.gp[L.G_CHAIN] = int(spec.chain)
+        status, who = booted.start_session(spec.start), L.WHO_BACKGROUND
+    if status != L.OK:
+        rows = new_rows(1)
+        rows[0]["status"], rows[0]["who"], rows[0]["panic_zone"] = status, who, booted.panic_zone
+        threads = dict.fromkeys(SERVER_NAMES, 0) if spec.mode == "timed" else {}
+        return result(booted, spec, rows[0], {}, threads), np.empty((0, L.P_SIZE), dtype=np.int64)
+    children = np.empty((int(booted.machine.gp[L.G_MAX_CHILDREN]) + 1, L.P_SIZE), dtype=np.int64)
+    rows, acted, threads = _once(booted, spec, stream, children)
+    count = int(rows[0]["count"]) if spec.mode == "slow" else 0
+    return result(booted, spec, rows[0], acted, threads), children[:count]
+
+
+@overload
+def fork_bomb(
+    kernel: Kernel,
+    *,
+    start: Start = ...,
+    chain: bool = ...,
+    user: User = ...,
+    interval: float | None = ...,
+    policy: str | ThreadPolicy = ...,
+    limits: Limits | None = ...,
+    other: int = ...,
+    runs: Literal[1] = ...,
+    seed: SeedLike = ...,
+) -> ForkBombResult: ...
+
+
+@overload
+def fork_bomb(
+    kernel: Kernel,
+    *,
+    start: Start = ...,
+    chain: bool = ...,
+    user: User = ...,
+    interval: float | None = ...,
+    policy: str | ThreadPolicy = ...,
+    limits: Limits | None = ...,
+    other: int = ...,
+    runs: int,
+    seed: SeedLike = ...,
+) -> ForkBombResult | ForkBombRuns: ...
 
 
 def fork_bomb(
     kernel: Kernel,
     *,
-    start: str = "console",
+    start: Start = "console",
     chain: bool = False,
-    user: str = "user",
+    user: User = "user",
     interval: float | None = None,
     policy: str | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
@@ -332,241 +350,52 @@ def fork_bomb(
     >>> r.outcome, r.limit
     ('panic', 'zone map')
     """
-    check_kernel(kernel)
-    start_s, user_s = _check_common(start, user, interval, chain)
-    pol = get_policy(policy)
-    if limits is not None and not isinstance(limits, Limits):
-        raise ParameterError(f'"limits" must be None or a zonemodel.model.limits.Limits, got {limits!r}')
-    if isinstance(other, bool) or not isinstance(other, (int, np.integer)) or not 0 <= other <= 100_000:
-        raise ParameterError(f'"other" must be an integer between 0 and 100000, got {other!r}')
-    if limits is not None or other:
-        if interval is not None:
-            raise ParameterError('"limits" and "other" need interval=None (slow forking); got both')
-        if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
-            raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
-        return _limited(kernel, start_s, chain, user_s, limits or Limits(), int(other), int(runs), seed)
-    if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
-        raise ParameterError(f'"runs" must be an integer >= 1, got {runs!r}')
-    if interval is not None:
-        if not boot(kernel).booted:
-            return _no_boot(State.booted(kernel, chain=chain), start_s, chain, user_s, int(runs))
-        if runs == 1:
-            return _timed_single(kernel, start_s, chain, user_s, float(interval), pol, seed)
-        return summarise(
-            run_replicates(
-                kernel, start=start_s, chain=chain, user=user_s, seed=seed, first=0, count=int(runs),
-                interval=float(interval), policy=pol,
-            )
-        )  # fmt: skip
-    if runs == 1:
-        booted = State.booted(kernel, chain=chain)
-        if not booted.boot.booted or booted.boot_status != P.OK:
-            return _no_boot(booted, start_s, chain, user_s, 1)
-        state = replicate_states(seed, 1)[0].copy()
-        result, _ = run_on_state(booted, start=start_s, chain=chain, user=user_s, rng_state=state)
-        return result
-    return summarise(
-        run_replicates(kernel, start=start_s, chain=chain, user=user_s, seed=seed, first=0, count=int(runs))
+    spec = check_bomb(
+        kernel, start=start, chain=chain, user=user, interval=interval, policy=policy, limits=limits, other=other
     )
+    n = check_count("runs", runs)
+    if n == 1:
+        return run_once(spec, replicate_states(seed, 1)[0].copy())[0]
+    return summarise(_run(spec, seed, 0, n), mode=spec.mode, other=spec.other, kernel=spec.kernel)
 
 
 def run_replicates(
     kernel: Kernel,
     *,
-    start: str,
-    chain: bool,
-    user: str,
+    start: Start = "console",
+    chain: bool = False,
+    user: User = "user",
+    interval: float | None = None,
+    policy: str | ThreadPolicy = UPSTREAM_1997,
     seed: SeedLike,
     first: int,
     count: int,
-    interval: float | None = None,
-    policy: str | ThreadPolicy = UPSTREAM_1997,
 ) -> np.ndarray:
-    """Replicates ``first .. first + count - 1`` of a fork bomb, as raw rows.
+    """Replicates ``first .. first + count - 1`` of a fork bomb, as replicate rows (``ROW_DTYPE``).
 
-    Row *i* is (children, status, who, background alive, panic zone) of
-    replicate ``first + i``, seeded by child ``first + i`` of *seed*.  This is
-    the unit of work that :func:`zonemodel.sweep` ships to workers: splitting
-    the replicates of one setting into batches gives the same rows.
+    Replicate ``first + i`` is seeded by child ``first + i`` of *seed*, so
+    batches of replicates give the same rows as one call: the unit of work
+    that :func:`zonemodel.sweep` ships to workers.
     """
-    check_kernel(kernel)
-    start_s, user_s = _check_common(start, user, None, chain)
-    out = np.zeros((count, 5), dtype=np.int64)
-    booted = State.booted(kernel, chain=chain)
-    status = booted.boot_status if booted.boot.booted else P.NO_BOOT
-    if status == P.OK:
-        status = booted.start_session(start_s)
-    if status != P.OK:
-        out[:, 1] = status
-        out[:, 4] = booted.ms[_zalloc.M_PANIC_ZONE]
-        return out
-    if interval is not None:
-        rpcs, pi, pf, svc, msize, thread_bytes, most = _timed_arrays(kernel, get_policy(policy))
-        S._bomb_timed_many(
-            booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_row(kernel, start_s, user_s),
-            booted.base_q, booted.fp, replicate_states(seed, count, start=first), float(interval), rpcs, pi, pf,
-            svc, msize, kernel.zone_map, thread_bytes, most, out,
-        )  # fmt: skip
-        return out
-    _forkbomb._bomb_many(
-        booted.zones,
-        booted.ms,
-        booted.res,
-        booted.gp,
-        booted.its,
-        child_row(kernel, start_s, user_s),
-        booted.base_q,
-        booted.fp,
-        replicate_states(seed, count, start=first),
-        out,
-    )
-    return out
+    spec = check_bomb(kernel, start=start, chain=chain, user=user, interval=interval, policy=policy)
+    return _run(spec, seed, check_count("first", first, 0), check_count("count", count))
 
 
-def _timed_arrays(
-    kernel: Kernel, pol: ThreadPolicy
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Kernel arrays of a timed bomb: requests per fork, policy, service times, message sizes."""
-    rpcs = np.zeros(S.N_SERVERS, dtype=np.int64)
-    rpcs[S.PROC] = kernel.fork_rpcs_proc
-    rpcs[S.AUTH] = kernel.fork_rpcs_auth
-    pi, pf = policy_arrays(pol)
-    svc, msize, thread_bytes = _arrays(kernel)
-    most = kernel.space_max + 16 if kernel.ipc_spaces_exhaustible else 50_000
-    return rpcs, pi, pf, svc, msize, thread_bytes, most
+def summarise(rows: np.ndarray, *, mode: Mode = "slow", other: int = 0, kernel: Kernel | None = None) -> ForkBombRuns:
+    """The :class:`ForkBombRuns` of replicate rows (see :func:`run_replicates`), in replicate order.
 
-
-def _timed_single(
-    kernel: Kernel, start: str, chain: bool, user: str, interval: float, pol: ThreadPolicy, seed: SeedLike
-) -> ForkBombResult:
-    booted = State.booted(kernel, chain=chain)
-    if booted.boot_status != P.OK:
-        result = _no_boot(booted, start, chain, user, 1)
-        assert isinstance(result, ForkBombResult)
-        return result
-    status = booted.start_session(start)
-    sv = np.zeros((S.N_SERVERS, S.S_COLS), dtype=np.int64)
-    count, who, nbg = 0, 1, 0
-    if status == P.OK:
-        rpcs, pi, pf, svc, msize, thread_bytes, most = _timed_arrays(kernel, pol)
-        count, status, who, nbg = S._bomb_timed(
-            booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_row(kernel, start, user),
-            booted.base_q, booted.fp, replicate_states(seed, 1)[0].copy(), interval, rpcs, pi, pf, svc, msize,
-            kernel.zone_map, thread_bytes, most, sv,
-        )  # fmt: skip
-    return _result(
-        booted,
-        processes=count,
-        described=describe(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE])),
-        hit_by=("child", "background", "server")[int(who)],
-        start=start,
-        chain=chain,
-        user=user,
-        background=nbg,
-        server_threads={name: int(sv[i, S.S_PEAK_THREADS]) for i, name in enumerate(S.SERVER_NAMES)},
-    )
-
-
-_ACTS: Final = (
-    "nproc on the bomber",
-    "kmem_quota on the bomber",
-    "oom_killer on the bomber",
-    "kernel refused the bomber",
-    "nproc on the other user",
-    "kmem_quota on the other user",
-    "oom_killer (unused slot)",
-    "kernel refused the other user",
-)
-
-
-def _limited_outcome(status: int, zone: int, acts: np.ndarray) -> tuple[str, str, str]:
-    if status in (R.OTHER_DONE, P.CHILD_LIMIT):
-        return "survived", "", ""
-    if status in (R.OTHER_FAILED, R.LIMITED):
-        # The run ended at the first refusal of that user, so exactly one of its counters is set.
-        mine = range(4) if status == R.LIMITED else range(4, 8)
-        name = _ACTS[next(i for i in mine if acts[i])]
-        outcome = "stopped by a limit" if status == R.LIMITED else "survived"
-        who = "the other user's" if status == R.OTHER_FAILED else "the bomber's"
-        return outcome, name, f"[no panic: {who} fork() fails ({name})]"
-    return describe(status, zone)
-
-
-def _limited(
-    kernel: Kernel, start: str, chain: bool, user: str, limits: Limits, other: int, runs: int, seed: SeedLike
-) -> ForkBombResult | ForkBombRuns:
-    booted = State.booted(kernel, chain=chain)
-    if not booted.boot.booted or booted.boot_status != P.OK:
-        return _no_boot(booted, start, chain, user, runs)
-    status = booted.start_session(start)
-    if status != P.OK:
-        return _no_boot(booted, start, chain, user, runs)
-    lim = limit_array(limits)
-    child_q = child_row(kernel, start, user)
-    other_q = booted.base_q.copy()
-    other_q[P.Q_RESIDENT] = child_q[P.Q_RESIDENT]
-    states = replicate_states(seed, runs)
-    if runs > 1:
-        out = np.zeros((runs, 6), dtype=np.int64)
-        acts = np.zeros((runs, 8), dtype=np.int64)
-        R._bomb_limited_many(
-            booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_q, other_q, booted.fp, states, lim,
-            other, out, acts,
-        )  # fmt: skip
-        described = [_limited_outcome(int(out[i, 1]), int(out[i, 4]), acts[i]) for i in range(runs)]
-        completed = tuple(bool(out[i, 5] == other and other > 0) for i in range(runs))
-        return ForkBombRuns(
-            values=tuple(int(v) for v in out[:, 0]),
-            outcomes=tuple(Counter(d[0] for d in described).most_common()),
-            limits=tuple(Counter(d[1] for d in described).most_common()),
-            messages=tuple(Counter(d[2] for d in described).most_common()),
-            other_completed=sum(completed) / runs if other else None,
-        )
-    acts_one = np.zeros(8, dtype=np.int64)
-    a, status, who, nbg, b = R._bomb_limited(
-        booted.zones, booted.ms, booted.res, booted.gp, booted.its, child_q, other_q, booted.fp,
-        states[0].copy(), lim, other, acts_one,
-    )  # fmt: skip
-    return _result(
-        booted,
-        processes=a,
-        described=_limited_outcome(int(status), int(booted.ms[_zalloc.M_PANIC_ZONE]), acts_one),
-        hit_by=("child", "background", "other user")[int(who)],
-        start=start,
-        chain=chain,
-        user=user,
-        background=nbg,
-        other_processes=int(b),
-        other_completed=(int(b) == other) if other else None,
-        remedies={name: int(n) for name, n in zip(_ACTS, acts_one, strict=True) if n},
-    )
-
-
-def summarise(out: np.ndarray) -> ForkBombRuns:
-    """The :class:`ForkBombRuns` of raw replicate rows (see :func:`run_replicates`)."""
-    described = [describe(int(s), int(z)) for s, z in zip(out[:, 1], out[:, 4], strict=True)]
+    *mode* and *other* say how the bomb ran; *kernel*, if given, names the
+    console line of a kernel that does not boot.
+    """
+    message = boot(kernel).message if kernel is not None and (rows["status"] == L.NO_BOOT).any() else ""
+    described = [_words(row, mode, message) for row in rows]
+    completed = None
+    if other:
+        completed = float((rows["other"] == other).sum()) / len(rows)
     return ForkBombRuns(
-        values=tuple(int(v) for v in out[:, 0]),
-        outcomes=tuple(Counter(d[0] for d in described).most_common()),
-        limits=tuple(Counter(d[1] for d in described).most_common()),
-        messages=tuple(Counter(d[2] for d in described).most_common()),
-    )
-
-
-def _no_boot(state: State, start: str, chain: bool, user: str, runs: int) -> ForkBombResult | ForkBombRuns:
-    if state.boot.booted:
-        outcome, limit, message = describe(state.boot_status, int(state.ms[_zalloc.M_PANIC_ZONE]))
-    else:
-        outcome, limit, message = "no boot", "kernel_map", state.boot.message
-    if runs > 1:
-        return ForkBombRuns((0,) * runs, ((outcome, runs),), ((limit, runs),), ((message, runs),))
-    return _result(
-        state,
-        processes=0,
-        described=(outcome, limit, message),
-        hit_by="child",
-        start=start,
-        chain=chain,
-        user=user,
-        background=0,
+        values=tuple(int(v) for v in rows["count"]),
+        outcomes=most_common(d[0] for d in described),
+        limits=most_common(d[1] for d in described),
+        messages=most_common(d[2] for d in described),
+        other_completed=completed,
     )

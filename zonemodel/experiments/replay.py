@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zonemodel._kernels import zalloc as _zalloc
-from zonemodel.errors import ConfigurationError, ParameterError
-from zonemodel.experiments.common import zone_table
+from zonemodel._kernels import layout as L
+from zonemodel._kernels.zalloc import _replay
+from zonemodel.errors import ParameterError
+from zonemodel.experiments.common import check_zalloc, zone_map_state, zone_table
 from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
 from zonemodel.model.kernel import Kernel
 from zonemodel.model.zones import ZONE_NAMES
@@ -68,16 +69,6 @@ class ZoneMapReport:
         )
 
 
-def _check_zalloc(kernel: Kernel) -> None:
-    if not isinstance(kernel, Kernel):
-        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
-    if kernel.allocator != "zalloc":
-        raise ConfigurationError(
-            f'"kernel": {kernel!r} uses the {kernel.allocator} allocator; this experiment needs '
-            'allocator="zalloc" (presets 2005, 2007, 2009)'
-        )
-
-
 def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
     """Apply allocations and frees to a fresh zone map of *kernel*.
 
@@ -102,7 +93,7 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
     >>> r.outcome, r.zone, r.failed_at
     ('exhausted', 'ipc spaces', 0)
     """
-    _check_zalloc(kernel)
+    check_zalloc(kernel)
     zone_idx: list[int] = []
     counts: list[int] = []
     balance = dict.fromkeys(ZONE_NAMES, 0)
@@ -121,15 +112,13 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
         zone_idx.append(ZONE_NAMES.index(name))
         counts.append(int(count))
     zones = zone_table(kernel)
-    ms = _zalloc.new_map_state(kernel.zone_map, kernel.zdata, kernel.page_size)
-    failed, status = _zalloc._replay(
-        zones, ms, np.asarray(zone_idx, dtype=np.int64), np.asarray(counts, dtype=np.int64)
-    )
+    ms = zone_map_state(kernel)
+    failed, status = _replay(zones, ms, np.asarray(zone_idx, dtype=np.int64), np.asarray(counts, dtype=np.int64))
     failed, status = int(failed), int(status)
     zone = ZONE_NAMES[zone_idx[failed]] if failed >= 0 else ""
-    if status == _zalloc.PANIC:
+    if status == L.ZONE_PANIC:
         outcome, message = "panic", f"panic: zalloc: zone {zone} exhausted"
-    elif status == _zalloc.EXHAUSTED:
+    elif status == L.ZONE_EXHAUSTED:
         outcome, message = "exhausted", ""
     else:
         outcome, message = "ok", ""
@@ -141,7 +130,7 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
         failed_at=failed,
         zone=zone,
         zone_map_size=kernel.zone_map,
-        zone_map_used=int(ms[_zalloc.M_MAP_USED] + total_pages - ms[_zalloc.M_MAP_PAGES]) * page,
-        wasted=int(ms[_zalloc.M_WASTED]),
+        zone_map_used=int(ms[L.M_MAP_USED] + total_pages - ms[L.M_MAP_PAGES]) * page,
+        wasted=int(ms[L.M_WASTED]),
         zones=zone_usage(ZONE_NAMES, zones),
     )

@@ -1,14 +1,32 @@
-"""Result types: frozen dataclasses holding plain Python numbers."""
+"""Result types of the experiments: frozen dataclasses holding plain Python numbers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
 
 import numpy as np
 
+from zonemodel.errors import ParameterError
+from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.units import format_size
 
-__all__ = ["ZoneUsage", "format_zone_table", "zone_usage"]
+Outcome: TypeAlias = Literal[
+    "panic", "fork failure", "hang", "child limit", "no boot", "survived", "stopped by a limit", "open failed"
+]
+"""How a run ended."""
+
+__all__ = [
+    "CloseBurstResult",
+    "CloseBurstRuns",
+    "ForkBombResult",
+    "ForkBombRuns",
+    "OpenPortsResult",
+    "ZoneUsage",
+    "format_zone_table",
+    "zone_usage",
+]
 
 
 @dataclass(frozen=True)
@@ -65,3 +83,278 @@ def format_zone_table(rows: tuple[ZoneUsage, ...], *, top: int | None = None) ->
     lines = [f"{'zone':<24}{'elem':>6}{'in use':>9}{'peak':>9}{'size':>12}"]
     lines += [f"{r.name:<24}{r.elem_size:>6}{r.in_use:>9}{r.peak:>9}{format_size(r.size):>12}" for r in used]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ForkBombResult:
+    """How one fork bomb ended.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> r = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), seed=1)
+    >>> r.processes, r.limit
+    (419, 'zone map')
+    """
+
+    processes: int
+    """Children alive when the bomb ended."""
+    outcome: Outcome
+    """``"panic"``, ``"fork failure"``, ``"hang"`` or ``"child limit"`` (no kernel limit reached)."""
+    message: str
+    """The console line (a panic), or a bracketed description when nothing is printed."""
+    limit: str
+    """The resource that ran out (or, stopped by a remedy, the remedy).
+
+    One of ``"zone map"``, ``"ipc spaces"``, ``"kernel_map"``, ``"kalloc_map"`` or ``"physical memory"``.
+    """
+    hit_by: str
+    """Whether a bomb ``"child"`` or a ``"background"`` task made the allocation that failed."""
+    start: str
+    """How the bomb was started: ``"console"``, ``"ssh"`` or ``"screen"``."""
+    chain: bool
+    """True if each child forked the next."""
+    user: str
+    """``"user"`` or ``"root"``."""
+    background_tasks: int
+    """Background tasks running at the end."""
+    zone_map_used: int
+    """Bytes of the zone map taken (never returned)."""
+    zone_map_size: int
+    """Size of the zone map in bytes."""
+    kernel_map_free: int
+    """Bytes of kernel_map left."""
+    kalloc_map_free: int
+    """Bytes of kalloc_map left."""
+    ram_free: int
+    """Bytes of physical memory left."""
+    zones: tuple[ZoneUsage, ...]
+    """Per-zone usage at the end."""
+    server_threads: dict[str, int] = field(default_factory=dict)
+    """Peak threads of each server (only when forking at an ``interval``)."""
+    other_processes: int = 0
+    """Processes the other user started (with ``other=``)."""
+    other_completed: bool | None = None
+    """Whether the other user's workload completed (``None`` without ``other=``)."""
+    remedies: dict[str, int] = field(default_factory=dict)
+    """How often each remedy acted, e.g. ``{"nproc on the bomber": 1}`` (with ``limits=``)."""
+
+    def zone(self, name: str) -> ZoneUsage:
+        """The usage row of zone *name*."""
+        for row in self.zones:
+            if row.name == name:
+                return row
+        raise ParameterError(f'"name": unknown zone {name!r}; zones: {", ".join(ZONE_NAMES)}')
+
+    def table(self, top: int | None = None) -> str:
+        """Per-zone usage as a text table, largest zones first."""
+        return format_zone_table(self.zones, top=top)
+
+    def __repr__(self) -> str:
+        return (
+            f"ForkBombResult(processes={self.processes}, outcome={self.outcome!r}, limit={self.limit!r}, "
+            f"message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True)
+class ForkBombRuns:
+    """The distribution of the count over independently seeded fork bombs.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> runs = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), runs=20, seed=1)
+    >>> runs.runs, runs.limits[0][0]
+    (20, 'zone map')
+    """
+
+    values: tuple[int, ...]
+    """Children alive at the end of each run, in replicate order."""
+    outcomes: tuple[tuple[str, int], ...]
+    """``(outcome, runs)`` pairs, most frequent first."""
+    limits: tuple[tuple[str, int], ...]
+    """``(limit, runs)`` pairs, most frequent first."""
+    messages: tuple[tuple[str, int], ...]
+    """``(message, runs)`` pairs, most frequent first."""
+    other_completed: float | None = None
+    """Fraction of runs in which the other user's workload completed (with ``other=``)."""
+
+    @property
+    def runs(self) -> int:
+        """Number of runs."""
+        return len(self.values)
+
+    @property
+    def min(self) -> int:
+        """Smallest count."""
+        return min(self.values)
+
+    @property
+    def max(self) -> int:
+        """Largest count."""
+        return max(self.values)
+
+    @property
+    def median(self) -> float:
+        """Median count."""
+        return float(statistics.median(self.values))
+
+    @property
+    def mean(self) -> float:
+        """Mean count."""
+        return float(statistics.fmean(self.values))
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation of the count."""
+        return float(statistics.pstdev(self.values))
+
+    @property
+    def spread(self) -> int:
+        """Largest minus smallest count."""
+        return self.max - self.min
+
+    def __repr__(self) -> str:
+        return (
+            f"ForkBombRuns(runs={self.runs}, min={self.min}, median={self.median:g}, max={self.max}, "
+            f"std={self.std:.2f}, limit={self.limits[0][0]!r})"
+        )
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    return float(np.percentile(values, q)) if values.size else 0.0
+
+
+@dataclass(frozen=True)
+class CloseBurstResult:
+    """What one open-then-close storm did.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> r = zonemodel.close_burst(zonemodel.gnumach(2005), processes=1, ports_each=50, seed=1)
+    >>> r.outcome, r.opened
+    ('survived', 50)
+    """
+
+    outcome: Outcome
+    """``"survived"``, ``"panic"``, ``"open failed"`` (an open returned an error) or ``"hang"``."""
+    message: str
+    """The console panic line, or a bracketed description, or ``""``."""
+    limit: str
+    """The resource that ran out, or ``""``."""
+    opened: int
+    """Ports opened before the closing started."""
+    policy: str
+    """Key of the thread policy."""
+    peak_threads: dict[str, int]
+    """Largest thread count of each server."""
+    peak_backlog: dict[str, int]
+    """Largest number of notifications waiting in each server's queue."""
+    latency_ms: dict[str, float]
+    """Time from a close to its notification being served: ``p50``, ``p99`` and ``max``, in milliseconds."""
+    duration: float
+    """Simulated seconds from the first close to the end."""
+    zone_map_used: int
+    """Bytes of the zone map taken at the end."""
+    zone_map_size: int
+    """Size of the zone map."""
+    zones: tuple[ZoneUsage, ...]
+    """Per-zone usage at the end."""
+    trace: tuple[tuple[float, int, int], ...]
+    """Samples of (seconds, null's threads, zone-map bytes used) during the closing."""
+    remedies: dict[str, int] = field(default_factory=dict)
+    """How often each remedy acted (with ``limits=``)."""
+    other_opened: int = 0
+    """Ports the other user opened after the storm (with ``other=``)."""
+    other_completed: bool | None = None
+    """Whether the other user opened all its ports (``None`` without ``other=``)."""
+
+    def table(self, top: int | None = None) -> str:
+        """Per-zone usage as a text table, largest zones first."""
+        return format_zone_table(self.zones, top=top)
+
+    def __repr__(self) -> str:
+        return (
+            f"CloseBurstResult({self.outcome!r}, opened={self.opened}, policy={self.policy!r}, "
+            f"null threads={self.peak_threads['null']}, message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True)
+class CloseBurstRuns:
+    """The distribution over independently seeded storms.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> runs = zonemodel.close_burst(zonemodel.gnumach(2005), processes=1, ports_each=50, runs=4, seed=1)
+    >>> runs.runs, runs.panicked
+    (4, 0.0)
+    """
+
+    outcomes: tuple[tuple[str, int], ...]
+    """``(outcome, runs)`` pairs, most frequent first."""
+    messages: tuple[tuple[str, int], ...]
+    """``(message, runs)`` pairs, most frequent first."""
+    peak_null_threads: tuple[int, ...]
+    """Peak thread count of null in each run."""
+    p99_latency_ms: tuple[float, ...]
+    """99th percentile of the notification latency in each run, in milliseconds."""
+    other_completed: float | None = None
+    """Fraction of runs in which the other user opened all its ports (with ``other=``)."""
+
+    @property
+    def runs(self) -> int:
+        """Number of runs."""
+        return len(self.peak_null_threads)
+
+    @property
+    def panicked(self) -> float:
+        """Fraction of runs that ended in a panic."""
+        return dict(self.outcomes).get("panic", 0) / self.runs
+
+    def __repr__(self) -> str:
+        threads = self.peak_null_threads
+        return (
+            f"CloseBurstRuns(runs={self.runs}, panicked={self.panicked:.3f}, "
+            f"null threads {min(threads)}..{max(threads)} (median {statistics.median(threads):g}))"
+        )
+
+
+@dataclass(frozen=True)
+class OpenPortsResult:
+    """What an open() storm against /dev/null did.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports=10).opened
+    10
+    """
+
+    opened: int
+    """Opens that succeeded (the ports stay open: a leak)."""
+    failed: int
+    """Opens that returned an error."""
+    error: str
+    """Why opens failed, or ``""``."""
+    instances: int
+    """null translator instances used (a new one starts after one fails)."""
+    per_instance: tuple[int, ...]
+    """Opens served by each instance, in order."""
+    survived: bool
+    """False if the kernel panicked."""
+    message: str
+    """The panic line, or ``""``."""
+    zone_map_used: int
+    """Bytes of the zone map taken at the end."""
+    kalloc_map_free: int
+    """Bytes of kalloc_map still free at the end."""
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenPortsResult(opened={self.opened}, failed={self.failed}, instances={self.instances}, "
+            f"survived={self.survived}, message={self.message!r})"
+        )

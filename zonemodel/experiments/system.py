@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from zonemodel._kernels import process as P
+from zonemodel._kernels import layout as L
+from zonemodel._kernels.process import _exit
 from zonemodel.errors import ParameterError, ZonemodelError
-from zonemodel.experiments.common import State, check_kernel
-from zonemodel.experiments.forkbomb import ForkBombResult, _check_common, child_row, run_on_state
+from zonemodel.experiments.common import Booted, Start, User, check_count, check_kernel, child_row
+from zonemodel.experiments.forkbomb import ForkBombResult, check_bomb, run_once
 from zonemodel.model.kernel import Kernel
 from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
 
@@ -70,13 +71,13 @@ class System:
         self.kernel = check_kernel(kernel)
         self._seed = as_seed_sequence(seed)
         self._experiments = 0
-        self._state = State.booted(kernel)
+        self._booted = Booted.up(kernel)
         self.history: list[ForkBombResult] = []
         """Results of the experiments run so far, in order."""
         self._down = ""
-        if not self._state.boot.booted:
-            self._down = f"the kernel does not boot: {self._state.boot.reason}"
-        elif self._state.boot_status != P.OK:
+        if not self._booted.boot.booted:
+            self._down = f"the kernel does not boot: {self._booted.boot.reason}"
+        elif self._booted.status != L.OK:
             self._down = "the system's own tasks do not fit at boot"
 
     @property
@@ -87,19 +88,19 @@ class System:
     @property
     def zone_map_used(self) -> int:
         """Bytes of the zone map taken so far (a high-water mark: never returned)."""
-        return self._state.zone_map_used
+        return self._booted.zone_map_used
 
     def _next_stream(self) -> np.ndarray:
-        state = replicate_states(self._seed, 1, start=self._experiments)[0].copy()
+        state: np.ndarray = replicate_states(self._seed, 1, start=self._experiments)[0].copy()
         self._experiments += 1
         return state
 
     def fork_bomb(
         self,
         *,
-        start: str = "console",
+        start: Start = "console",
         chain: bool = False,
-        user: str = "user",
+        user: User = "user",
         interval: float | None = None,
         stop_at: int | None = None,
     ) -> ForkBombResult:
@@ -107,30 +108,34 @@ class System:
 
         Parameters are those of :func:`zonemodel.fork_bomb`; *stop_at* stops
         the bomb after that many children (``outcome == "child limit"``), as
-        a user pressing Control-C would.
+        a user pressing Control-C would.  A system runs slow bombs only:
+        ``interval`` must be None (a timed bomb runs on a fresh system with
+        :func:`zonemodel.fork_bomb`).
         """
         if self._down:
             raise SystemDown(f"this system is down ({self._down}); create a new System")
-        start_s, user_s = _check_common(start, user, interval, chain)
-        state = self._state
-        limit = ceiling = int(state.gp[P.G_MAX_CHILDREN])
-        if stop_at is not None:
-            if isinstance(stop_at, bool) or not isinstance(stop_at, int) or not 0 <= stop_at <= ceiling:
-                raise ParameterError(f'"stop_at" must be an integer between 0 and {ceiling}, got {stop_at!r}')
-            limit = stop_at
-        state.gp[P.G_MAX_CHILDREN] = limit
+        if interval is not None:
+            raise ParameterError(
+                f'"interval": System.fork_bomb forks slowly only (interval=None), got {interval!r}; '
+                "run a timed bomb with zonemodel.fork_bomb(kernel, interval=...)"
+            )
+        spec = check_bomb(self.kernel, start=start, chain=chain, user=user)
+        gp = self._booted.machine.gp
+        ceiling = int(gp[L.G_MAX_CHILDREN])
+        limit = ceiling if stop_at is None else check_count("stop_at", stop_at, 0, ceiling)
+        gp[L.G_MAX_CHILDREN] = limit
         try:
-            result, tables = run_on_state(state, start=start_s, chain=chain, user=user_s, rng_state=self._next_stream())
+            result, children = run_once(spec, self._next_stream(), self._booted)
         finally:
-            state.gp[P.G_MAX_CHILDREN] = ceiling
+            gp[L.G_MAX_CHILDREN] = ceiling
         self.history.append(result)
         if result.outcome in ("panic", "hang"):
             self._down = result.message
         else:  # the system survived: its user kills the bomb's children
-            q = child_row(self.kernel, start_s, user_s)
-            for i, (tidx, addr) in enumerate(tables):
-                generation = i + 1 if chain else 1
-                P._exit(state.zones, state.res, state.gp, state.its, q, generation, int(tidx), int(addr))
+            q = child_row(self.kernel, spec.start, spec.user)
+            for i, child in enumerate(children):
+                generation = i + 1 if spec.chain else 1
+                _exit(self._booted.machine, q, generation, int(child[L.P_TIDX]), int(child[L.P_ADDR]))
         return result
 
     def __repr__(self) -> str:

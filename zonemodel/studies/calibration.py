@@ -32,7 +32,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from zonemodel.experiments.forkbomb import ForkBombRuns, fork_bomb
+from zonemodel.experiments.common import Start
+from zonemodel.experiments.forkbomb import fork_bomb
+from zonemodel.experiments.results import ForkBombRuns
 from zonemodel.model.kernel import Kernel, gnumach
 from zonemodel.studies.targets import observed, uncertainty
 
@@ -58,7 +60,7 @@ BASELINE_CANDIDATES: Final = (12 * MiB, 16 * MiB)
 """Zone map sizes considered for the baseline counts of O7."""
 
 
-def count(kernel: Kernel, start: str = "console", **overrides: int | str) -> float:
+def count(kernel: Kernel, start: Start = "console", **overrides: int | str) -> float:
     """Median number of children over FIT_RUNS seeded fork bombs on *kernel* with *overrides*."""
     k = kernel.replace(**overrides) if overrides else kernel
     runs = fork_bomb(k, start=start, runs=FIT_RUNS, seed=FIT_SEED)

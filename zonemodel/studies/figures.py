@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from zonemodel.experiments.forkbomb import ForkBombRuns, fork_bomb
+from zonemodel.experiments.common import Start
+from zonemodel.experiments.forkbomb import fork_bomb
+from zonemodel.experiments.results import ForkBombRuns
 from zonemodel.model.boot import max_bootable_zone_map
 from zonemodel.model.kernel import Kernel, gnumach
 
@@ -70,7 +72,7 @@ class CurvePoint:
         return f"CurvePoint({self.x / MiB:g} MiB, {self.start}, median={self.median:g}, limit={self.limit!r})"
 
 
-def _point(kernel: Kernel, x: int, start: str, runs: int, seed: int) -> CurvePoint:
+def _point(kernel: Kernel, x: int, start: Start, runs: int, seed: int) -> CurvePoint:
     result = fork_bomb(kernel, start=start, runs=runs, seed=seed)
     assert isinstance(result, ForkBombRuns)
     return CurvePoint(x, start, result.median, result.min, result.max, result.limits[0][0])
@@ -79,7 +81,7 @@ def _point(kernel: Kernel, x: int, start: str, runs: int, seed: int) -> CurvePoi
 def zone_map_curve(
     kernel: Kernel | None = None,
     *,
-    starts: tuple[str, ...] = ("console", "ssh", "screen"),
+    starts: tuple[Start, ...] = ("console", "ssh", "screen"),
     step: int = 1 * MiB,
     runs: int = 21,
     seed: int = SEED,
@@ -104,7 +106,7 @@ def ram_curve(
     kernel: Kernel | None = None,
     *,
     rams: tuple[int, ...] = RAMS,
-    start: str = "console",
+    start: Start = "console",
     runs: int = 21,
     seed: int = SEED,
 ) -> tuple[CurvePoint, ...]:

@@ -16,231 +16,34 @@ Seeds do not depend on how the work is cut or where it runs: parameter set
 seed=child_i)`` would.  So the table is the same whatever the executor, the
 number of workers or ``batch_size``.
 
-Adding an experiment takes one entry in ``_EXPERIMENTS``: the experiment
-function, its batch runner (``run(kernel, *, <keywords>, seed, first,
-count) -> rows``, a module-level function so that it pickles by reference),
-its summariser (rows -> distribution), a check of its keywords and, unless
-its distribution has the fields of :class:`Distribution`, its own statistics
-columns and row function.  The grid may set the runner's keywords; their
-defaults are the experiment function's.
+What an experiment contributes to a sweep (its batch runner, summariser,
+checks and statistics columns) is registered in :mod:`zonemodel.studies.registry`;
+the grid's parameter sets and the result table are built by
+:mod:`zonemodel.studies.grid`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import importlib
-import inspect
-import itertools
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-import numba
 import numpy as np
 
 from zonemodel.errors import ParameterError
-from zonemodel.experiments import forkbomb
-from zonemodel.experiments import storms as servers
-from zonemodel.experiments.common import check_kernel
-from zonemodel.experiments.forkbomb import _check_common, fork_bomb
-from zonemodel.model.kernel import _SPECS, YEARS, Kernel, gnumach
-from zonemodel.model.policies import policy
+from zonemodel.experiments.common import one_thread
+from zonemodel.model.kernel import Kernel, gnumach
 from zonemodel.seeds import SeedLike, as_seed_sequence
+from zonemodel.studies.grid import _check_names, _parameter_sets, _resolve, _table
 from zonemodel.studies.progress import Progress
+from zonemodel.studies.registry import _EXPERIMENTS, _SIZE_FIELDS, _Experiment
 from zonemodel.units import format_size
 
 __all__ = ["SweepResult", "sweep"]
 
-
-class Distribution(Protocol):
-    """What a summariser returns: the distribution of one setting's replicates (e.g. ForkBombRuns)."""
-
-    @property
-    def runs(self) -> int:
-        """Number of runs."""
-
-    @property
-    def min(self) -> int:
-        """Smallest count."""
-
-    @property
-    def median(self) -> float:
-        """Median count."""
-
-    @property
-    def mean(self) -> float:
-        """Mean count."""
-
-    @property
-    def max(self) -> int:
-        """Largest count."""
-
-    @property
-    def std(self) -> float:
-        """Population standard deviation of the count."""
-
-    @property
-    def spread(self) -> int:
-        """Largest minus smallest count."""
-
-    @property
-    def outcomes(self) -> tuple[tuple[str, int], ...]:
-        """``(outcome, runs)`` pairs, most frequent first."""
-
-    @property
-    def limits(self) -> tuple[tuple[str, int], ...]:
-        """``(limit, runs)`` pairs, most frequent first."""
-
-    @property
-    def messages(self) -> tuple[tuple[str, int], ...]:
-        """``(message, runs)`` pairs, most frequent first."""
-
-
-def count_statistics(d: Distribution) -> tuple[object, ...]:
-    """The :data:`STATISTICS` row of a count distribution such as :class:`zonemodel.ForkBombRuns`."""
-    return (
-        d.runs,
-        d.min,
-        d.median,
-        d.mean,
-        d.max,
-        d.std,
-        d.spread,
-        d.outcomes[0][0],
-        d.outcomes[0][1] / d.runs,
-        d.limits[0][0],
-        d.limits[0][1] / d.runs,
-        d.messages[0][0],
-    )
-
-
-@dataclass(frozen=True)
-class _Experiment:
-    """How :func:`sweep` runs one public experiment."""
-
-    name: str
-    run: Callable[..., np.ndarray]
-    """Batch runner: ``run(kernel, *, <keywords>, seed, first, count)`` -> one row per replicate."""
-    summarise: Callable[[np.ndarray], Any]
-    """The distribution of all the rows of one parameter set, in replicate order."""
-    check: Callable[..., None]
-    """``check(kernel, **keywords)`` raises ParameterError for values the runner would refuse."""
-    keywords: Mapping[str, object]
-    """Experiment keywords a grid may set, with the experiment's defaults (``inspect.Parameter.empty``: required)."""
-    columns: tuple[tuple[str, str], ...]
-    """Statistics columns of the table: (name, dtype), ``"U"`` for a string sized to fit."""
-    row: Callable[[Any], tuple[object, ...]]
-    """The statistics of one distribution, in the order of *columns*."""
-
-
-def _entry(
-    experiment: Callable[..., object],
-    run: Callable[..., np.ndarray],
-    summariser: Callable[[np.ndarray], Any],
-    check: Callable[..., None],
-    columns: tuple[tuple[str, str], ...] | None = None,
-    row: Callable[[Any], tuple[object, ...]] = count_statistics,
-) -> tuple[Callable[..., object], _Experiment]:
-    """A registry entry; the keywords are those the runner takes, with the experiment's defaults."""
-    signature = inspect.signature(experiment).parameters
-    keywords = {
-        name: signature.get(name, param).default
-        for name, param in inspect.signature(run).parameters.items()
-        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("seed", "first", "count")
-    }
-    name = getattr(experiment, "__name__", repr(experiment))
-    return experiment, _Experiment(name, run, summariser, check, keywords, columns or STATISTICS, row)
-
-
-def _check_fork_bomb(kernel: Kernel, **keywords: Any) -> None:
-    check_kernel(kernel)
-    get = keywords.get
-    _check_common(get("start"), get("user"), get("interval"), get("chain"))
-    if "policy" in keywords:
-        policy(keywords["policy"])
-
-
-KERNEL_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Kernel) if not f.name.startswith("_"))
-"""Fields of :class:`zonemodel.Kernel` a grid may set."""
-
-_SIZE_FIELDS: Final = frozenset(name for name, spec in _SPECS.items() if spec.kind == "size")
-_SWEEP_ARGUMENTS: Final = ("runs", "seed", "executor", "progress", "batch_size")
-
-STATISTICS: Final = (
-    ("runs", "i8"),
-    ("min", "i8"),
-    ("median", "f8"),
-    ("mean", "f8"),
-    ("max", "i8"),
-    ("std", "f8"),
-    ("spread", "i8"),
-    ("outcome", "U"),
-    ("outcome_share", "f8"),
-    ("limit", "U"),
-    ("limit_share", "f8"),
-    ("message", "U"),
-)
-"""Statistics columns of a count experiment's table (e.g. fork bombs), with their dtype ("U": string)."""
-
-
-def _check_close_burst(kernel: Kernel, **keywords: Any) -> None:
-    check_kernel(kernel)
-    servers._check(keywords["processes"], keywords["ports_each"], keywords["close"])
-    policy(keywords["policy"])
-    servers._check_remedies(keywords["limits"], keywords["other"])
-    servers._booted(kernel)
-
-
-STORM_STATISTICS: Final = (
-    ("runs", "i8"),
-    ("panic_share", "f8"),
-    ("outcome", "U"),
-    ("outcome_share", "f8"),
-    ("null_threads_min", "i8"),
-    ("null_threads_median", "f8"),
-    ("null_threads_max", "i8"),
-    ("p99_latency_ms", "f8"),
-    ("other_completed_share", "f8"),
-    ("message", "U"),
-)
-"""Statistics columns of a close-burst table: the share of runs that panicked, null's peak threads,
-the median over runs of the p99 notification latency, the share of runs in which the other user's
-opens all succeeded (NaN without ``other``), and the most common outcome and console message."""
-
-
-def storm_statistics(d: servers.CloseBurstRuns) -> tuple[object, ...]:
-    """The :data:`STORM_STATISTICS` row of a :class:`zonemodel.CloseBurstRuns`."""
-    threads = np.asarray(d.peak_null_threads)
-    return (
-        d.runs,
-        d.panicked,
-        d.outcomes[0][0],
-        d.outcomes[0][1] / d.runs,
-        int(threads.min()),
-        float(np.median(threads)),
-        int(threads.max()),
-        float(np.median(d.p99_latency_ms)),
-        float("nan") if d.other_completed is None else d.other_completed,
-        d.messages[0][0],
-    )
-
-
-_EXPERIMENTS: Final[dict[Callable[..., object], _Experiment]] = dict(
-    [
-        _entry(fork_bomb, forkbomb.run_replicates, forkbomb.summarise, _check_fork_bomb),
-        _entry(
-            servers.close_burst,
-            servers.run_replicates,
-            servers.summarise,
-            _check_close_burst,
-            STORM_STATISTICS,
-            storm_statistics,
-        ),
-    ]
-)
 
 _TARGET_TASKS: Final = 32  # with an executor, split small sweeps into about this many tasks
 _MIN_BATCH: Final = 50  # ... but never below this many replicates per task (each task boots a system)
@@ -257,27 +60,21 @@ def _run_batch(
     seed: np.random.SeedSequence,
     first: int,
     count: int,
-    one_thread: bool,
+    single: bool,
 ) -> np.ndarray:
     """One task: replicates ``first .. first + count - 1`` of one parameter set.
 
     A module-level function taking only plain picklable values, so that any
     executor can ship it (by reference) to a worker that imports zonemodel;
     the kernels are loaded there from numba's cache.  *kernel* is the
-    ``(year, fields)`` recipe of :func:`_recipe`.  With ``one_thread`` the
+    ``(year, fields)`` recipe of :func:`_recipe`.  With *single* the
     kernel's prange loop runs on a single numba thread (the setting is local
     to the calling thread), since the executor's workers already use the cores.
     """
     year, fields = kernel
     rebuilt = gnumach(year, **fields)
-    if not one_thread:
+    with one_thread(single):
         return run(rebuilt, seed=seed, first=first, count=count, **keywords)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return run(rebuilt, seed=seed, first=first, count=count, **keywords)
-    finally:
-        numba.set_num_threads(previous)
 
 
 # ---------------------------------------------------------------------------- the result
@@ -314,8 +111,8 @@ class SweepResult:
     ``spread`` (of the count), ``outcome`` and ``limit`` (the most common
     ones), ``outcome_share`` and ``limit_share`` (the fraction of runs that
     had them) and ``message`` (the most common console message) for fork
-    bombs (:data:`~zonemodel.studies.sweep.STATISTICS`), and those of
-    :data:`~zonemodel.studies.sweep.STORM_STATISTICS` for
+    bombs (:data:`~zonemodel.studies.registry.STATISTICS`), and those of
+    :data:`~zonemodel.studies.registry.STORM_STATISTICS` for
     close bursts.
     """
     kernels: tuple[Kernel, ...]
@@ -422,156 +219,11 @@ def _check_executor(executor: object) -> None:
         )
 
 
-def _plain(value: object) -> object:
-    """NumPy scalars (from a grid given as arrays) as Python scalars."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _parameter_sets(grid: object) -> tuple[list[dict[str, object]], list[str]]:
-    """The parameter sets of *grid*, and the parameter names in order of first appearance."""
-    if isinstance(grid, Mapping):
-        names = list(grid)
-        lists = []
-        for name, values in grid.items():
-            if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-                raise ParameterError(
-                    f"grid[{name!r}] must be a list of values, got {values!r}; write [{values!r}] for a single value"
-                )
-            values = [_plain(v) for v in values]
-            if not values:
-                raise ParameterError(f"grid[{name!r}] is an empty list; give at least one value")
-            lists.append(values)
-        if not names:
-            raise ParameterError("grid is empty; give a mapping parameter -> list of values, or a list of dicts")
-        sets = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*lists)]
-    elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)):
-        if not grid:
-            raise ParameterError("grid is an empty list; give at least one parameter set")
-        sets, names = [], []
-        for i, item in enumerate(grid):
-            if not isinstance(item, Mapping):
-                raise ParameterError(f"grid[{i}] must be a dict of parameter -> value, got {item!r}")
-            sets.append({key: _plain(value) for key, value in item.items()})
-            names.extend(key for key in item if key not in names)
-    else:
-        raise ParameterError(
-            f'"grid" must be a mapping parameter -> list of values (all combinations are run) '
-            f"or a list of dicts (one parameter set each), got {grid!r}"
-        )
-    return sets, names
-
-
-def _check_names(spec: _Experiment, names: Sequence[object]) -> None:
-    allowed = ["kernel", "year", *spec.keywords, *(f for f in KERNEL_FIELDS if f != "year")]
-    for name in names:
-        if not isinstance(name, str):
-            raise ParameterError(f"grid: parameter names must be strings, got {name!r}")
-        if name in allowed:
-            continue
-        if name in _SWEEP_ARGUMENTS:
-            raise ParameterError(f'grid: "{name}" is an argument of sweep() itself, not a grid parameter')
-        close = difflib.get_close_matches(name, allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ParameterError(
-            f'grid: unknown parameter {name!r}{hint}; allowed: "kernel" (a zonemodel.Kernel), "year" '
-            f"(one of {', '.join(map(str, YEARS))}) with any field of zonemodel.Kernel "
-            f"({', '.join(f for f in KERNEL_FIELDS if f != 'year')}), "
-            f"and the keywords of {spec.name} ({', '.join(spec.keywords)})"
-        )
-
-
-def _recipe(kernel: Kernel) -> tuple[int, dict[str, Any]]:
-    """*kernel* as plain values: ``gnumach(year, **fields)`` rebuilds an equal Kernel in a worker.
-
-    Tasks ship this rather than the Kernel: it is a fraction of the size of a
-    pickled Kernel, whose provenance of every field travels with it.
-    """
-    recipe = kernel.year, {name: getattr(kernel, name) for name in KERNEL_FIELDS if name != "year"}
-    if gnumach(recipe[0], **recipe[1]) != kernel:
-        raise ParameterError(f'"kernel": {kernel!r} cannot be rebuilt from its fields with zonemodel.gnumach')
-    return recipe
-
-
-@dataclass(frozen=True)
-class _Setting:
-    kernel: Kernel
-    keywords: dict[str, object]
-    recipe: tuple[int, dict[str, Any]]
-
-
-def _resolve(spec: _Experiment, index: int, params: Mapping[str, object]) -> _Setting:
-    """The kernel and experiment keywords of one parameter set, checked."""
-    try:
-        fields: dict[str, Any] = {k: v for k, v in params.items() if k in KERNEL_FIELDS and k != "year"}
-        if "kernel" in params:
-            base = params["kernel"]
-            if "year" in params:
-                raise ParameterError('give either "kernel" (a zonemodel.Kernel) or "year", not both')
-            if not isinstance(base, Kernel):
-                raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {base!r}')
-            kernel = base.replace(**fields) if fields else base
-        elif "year" in params:
-            year: Any = params["year"]  # gnumach checks it
-            kernel = gnumach(year, **fields)
-        else:
-            raise ParameterError(
-                f'each parameter set needs "kernel" (a zonemodel.Kernel) or "year" (one of '
-                f"{', '.join(map(str, YEARS))}); this one has neither"
-            )
-        missing = [k for k, default in spec.keywords.items() if default is inspect.Parameter.empty and k not in params]
-        if missing:
-            raise ParameterError(f"{spec.name} needs {', '.join(map(repr, missing))}, which this set does not give")
-        keywords = {k: params.get(k, default) for k, default in spec.keywords.items()}
-        spec.check(kernel, **keywords)
-        recipe = _recipe(kernel)
-    except ParameterError as exc:
-        raise type(exc)(f"grid, parameter set {index} {dict(params)!r}: {exc}") from None
-    return _Setting(kernel, keywords, recipe)
-
-
-def _column_value(name: str, setting: _Setting) -> object:
-    if name == "kernel":
-        return repr(setting.kernel)
-    if name in setting.keywords:
-        return setting.keywords[name]
-    return getattr(setting.kernel, name)
-
-
-def _dtype(values: Sequence[object]) -> str:
-    """The dtype of a parameter column: bool, int, float (None as NaN, e.g. ``interval``) or str."""
-
-    def number(v: object) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-    if all(isinstance(v, bool) for v in values):
-        return "?"
-    if all(isinstance(v, int) and number(v) for v in values):
-        return "i8"
-    if all(v is None or number(v) for v in values) and any(v is not None for v in values):
-        return "f8"
-    return f"U{max(1, *(len(str(v)) for v in values))}"
-
-
 def _default_batch(runs: int, sets: int, parallel: bool) -> int:
     if not parallel:
         return min(runs, _MAX_BATCH)
     parts = -(-_TARGET_TASKS // sets)
     return max(min(runs, _MIN_BATCH), min(_MAX_BATCH, -(-runs // parts)))
-
-
-def _table(spec: _Experiment, names: Sequence[str], settings: Sequence[_Setting], dists: Sequence[Any]) -> np.ndarray:
-    columns: list[list[object]] = [[_plain(_column_value(n, s)) for s in settings] for n in names]
-    dtype = [(name, _dtype(column)) for name, column in zip(names, columns, strict=True)]
-    for j, (_, kind) in enumerate(dtype):
-        if kind == "f8":
-            columns[j] = [float("nan") if v is None else v for v in columns[j]]
-        elif kind.startswith("U"):
-            columns[j] = [str(v) for v in columns[j]]
-    stats = [spec.row(d) for d in dists]
-    for (name, kind), column in zip(spec.columns, zip(*stats, strict=True), strict=True):
-        dtype.append((name, _dtype(column) if kind == "U" else kind))
-    rows = [tuple(c[i] for c in columns) + stats[i] for i in range(len(settings))]
-    return np.array(rows, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------- sweep
@@ -708,7 +360,8 @@ def sweep(
         missing[i] -= len(rows)
         bar.update(len(rows))
         if missing[i] == 0:  # the set is complete: summarise its rows in replicate order, then drop them
-            dists[i] = spec.summarise(np.concatenate([blocks[i][f] for f in sorted(blocks[i])]))
+            complete = np.concatenate([blocks[i][f] for f in sorted(blocks[i])])
+            dists[i] = spec.summarise(complete, settings[i].kernel, settings[i].keywords)
             blocks[i] = {}
 
     with Progress(len(settings) * runs, enabled=progress, desc=spec.name) as bar:

@@ -17,6 +17,13 @@ from dataclasses import dataclass
 
 from numba.core.dispatcher import Dispatcher
 
+from zonemodel.experiments.forkbomb import fork_bomb
+from zonemodel.experiments.replay import replay
+from zonemodel.experiments.storms import close_burst, open_ports
+from zonemodel.experiments.system import System
+from zonemodel.model.kernel import gnumach
+from zonemodel.model.limits import Limits
+
 __all__ = ["WarmupReport", "dispatchers", "warmup"]
 
 
@@ -88,22 +95,20 @@ def _counts(kernels: dict[str, Dispatcher]) -> tuple[int, int]:
 
 def _steps() -> list[tuple[str, Callable[[], object]]]:
     """One tiny run of each public experiment and of each of its kernel paths."""
-    import zonemodel as zm  # at call time: this module is imported while the package is
-
-    small = zm.gnumach(2005, zone_map="4 MiB")
-    base = zm.gnumach(2005)
+    small = gnumach(2005, zone_map="4 MiB")
+    base = gnumach(2005)
     return [
-        ("fork_bomb", lambda: zm.fork_bomb(small, seed=0)),
-        ("fork_bomb(runs=2)", lambda: zm.fork_bomb(small, runs=2, seed=0)),
-        ("fork_bomb(interval=0.01)", lambda: zm.fork_bomb(small, interval=0.01, seed=0)),
-        ("fork_bomb(interval=0.01, runs=2)", lambda: zm.fork_bomb(small, interval=0.01, runs=2, seed=0)),
-        ("fork_bomb(limits=...)", lambda: zm.fork_bomb(small, limits=zm.Limits(nproc=100), seed=0)),
-        ("fork_bomb(limits=..., runs=2)", lambda: zm.fork_bomb(small, limits=zm.Limits(nproc=100), runs=2, seed=0)),
-        ("System.fork_bomb(stop_at=1)", lambda: zm.System(small, seed=0).fork_bomb(stop_at=1)),
-        ("replay", lambda: zm.replay(small, [("ipc ports", 1), ("ipc ports", -1)])),
-        ("close_burst", lambda: zm.close_burst(base, processes=2, ports_each=10, seed=0)),
-        ("close_burst(runs=2)", lambda: zm.close_burst(base, processes=2, ports_each=10, runs=2, seed=0)),
-        ("open_ports", lambda: zm.open_ports(base, processes=1, ports=10)),
+        ("fork_bomb", lambda: fork_bomb(small, seed=0)),
+        ("fork_bomb(runs=2)", lambda: fork_bomb(small, runs=2, seed=0)),
+        ("fork_bomb(interval=0.01)", lambda: fork_bomb(small, interval=0.01, seed=0)),
+        ("fork_bomb(interval=0.01, runs=2)", lambda: fork_bomb(small, interval=0.01, runs=2, seed=0)),
+        ("fork_bomb(limits=...)", lambda: fork_bomb(small, limits=Limits(nproc=100), seed=0)),
+        ("fork_bomb(limits=..., runs=2)", lambda: fork_bomb(small, limits=Limits(nproc=100), runs=2, seed=0)),
+        ("System.fork_bomb(stop_at=1)", lambda: System(small, seed=0).fork_bomb(stop_at=1)),
+        ("replay", lambda: replay(small, [("ipc ports", 1), ("ipc ports", -1)])),
+        ("close_burst", lambda: close_burst(base, processes=2, ports_each=10, seed=0)),
+        ("close_burst(runs=2)", lambda: close_burst(base, processes=2, ports_each=10, runs=2, seed=0)),
+        ("open_ports", lambda: open_ports(base, processes=1, ports=10)),
     ]
 
 
