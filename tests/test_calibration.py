@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 import zonemodel
-from zonemodel.model.kernel import _FIELD_NAMES
+from zonemodel.model.kernel import FIELD_NAMES
 from zonemodel.studies import calibration
 
 PACKAGE = Path(zonemodel.__file__).parent
@@ -31,7 +31,7 @@ def test_fit_does_not_depend_on_the_starting_values() -> None:
 
 def test_every_fitted_parameter_is_declared_in_the_calibration() -> None:
     kernel = zonemodel.gnumach(2005)
-    fitted = {n for n in _FIELD_NAMES if kernel.provenance(n).kind == "fitted"}
+    fitted = {n for n in FIELD_NAMES if kernel.provenance(n).kind == "fitted"}
     assert fitted == {
         "ports_console",
         "ports_ssh",

@@ -340,7 +340,6 @@ _SPECS: Final[dict[str, _Spec]] = {
 SIZE_FIELDS: Final = frozenset(name for name, spec in _SPECS.items() if spec.kind == "size")
 """Names of the fields that are sizes in bytes (given as an ``int`` or a string such as ``"8 MiB"``)."""
 
-_FIELD_NAMES: Final = FIELD_NAMES  # old private name, still imported by tests/test_calibration.py
 
 _SUBMAPS: Final = ("zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map")
 """Sub-maps of kernel_map: each must be whole pages."""

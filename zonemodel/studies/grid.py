@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from zonemodel.errors import ParameterError
-from zonemodel.model.kernel import YEARS, Kernel, gnumach
-from zonemodel.studies.registry import _SWEEP_ARGUMENTS, KERNEL_FIELDS, _Experiment
+from zonemodel.model.kernel import FIELD_NAMES, YEARS, Kernel, gnumach
+from zonemodel.studies.registry import _SWEEP_ARGUMENTS, _Experiment
 
 
 def _plain(value: object) -> object:
@@ -56,7 +56,7 @@ def _parameter_sets(grid: object) -> tuple[list[dict[str, object]], list[str]]:
 
 
 def _check_names(spec: _Experiment, names: Sequence[object]) -> None:
-    allowed = ["kernel", "year", *spec.keywords, *(f for f in KERNEL_FIELDS if f != "year")]
+    allowed = ["kernel", "year", *spec.keywords, *(f for f in FIELD_NAMES if f != "year")]
     for name in names:
         if not isinstance(name, str):
             raise ParameterError(f"grid: parameter names must be strings, got {name!r}")
@@ -69,7 +69,7 @@ def _check_names(spec: _Experiment, names: Sequence[object]) -> None:
         raise ParameterError(
             f'grid: unknown parameter {name!r}{hint}; allowed: "kernel" (a zonemodel.Kernel), "year" '
             f"(one of {', '.join(map(str, YEARS))}) with any field of zonemodel.Kernel "
-            f"({', '.join(f for f in KERNEL_FIELDS if f != 'year')}), "
+            f"({', '.join(f for f in FIELD_NAMES if f != 'year')}), "
             f"and the keywords of {spec.name} ({', '.join(spec.keywords)})"
         )
 
@@ -80,7 +80,7 @@ def _recipe(kernel: Kernel) -> tuple[int, dict[str, Any]]:
     Tasks ship this rather than the Kernel: it is a fraction of the size of a
     pickled Kernel, whose provenance of every field travels with it.
     """
-    recipe = kernel.year, {name: getattr(kernel, name) for name in KERNEL_FIELDS if name != "year"}
+    recipe = kernel.year, {name: getattr(kernel, name) for name in FIELD_NAMES if name != "year"}
     if gnumach(recipe[0], **recipe[1]) != kernel:
         raise ParameterError(f'"kernel": {kernel!r} cannot be rebuilt from its fields with zonemodel.gnumach')
     return recipe
@@ -96,7 +96,7 @@ class _Setting:
 def _resolve(spec: _Experiment, index: int, params: Mapping[str, object]) -> _Setting:
     """The kernel and experiment keywords of one parameter set, checked."""
     try:
-        fields: dict[str, Any] = {k: v for k, v in params.items() if k in KERNEL_FIELDS and k != "year"}
+        fields: dict[str, Any] = {k: v for k, v in params.items() if k in FIELD_NAMES and k != "year"}
         if "kernel" in params:
             base = params["kernel"]
             if "year" in params:

@@ -12,7 +12,6 @@ function's.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 
 from zonemodel.experiments import forkbomb, storms
 from zonemodel.experiments.forkbomb import check_bomb, fork_bomb
-from zonemodel.model.kernel import _SPECS, Kernel
+from zonemodel.model.kernel import Kernel
 
 
 class Distribution(Protocol):
@@ -133,10 +132,8 @@ def _summarise_fork_bomb(rows: np.ndarray, kernel: Kernel, keywords: Mapping[str
     return forkbomb.summarise(rows, mode="slow" if keywords.get("interval") is None else "timed", kernel=kernel)
 
 
-KERNEL_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Kernel) if not f.name.startswith("_"))
 """Fields of :class:`zonemodel.Kernel` a grid may set."""
 
-_SIZE_FIELDS: Final = frozenset(name for name, spec in _SPECS.items() if spec.kind == "size")
 _SWEEP_ARGUMENTS: Final = ("runs", "seed", "executor", "progress", "batch_size")
 
 STATISTICS: Final = (

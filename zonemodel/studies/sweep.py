@@ -35,11 +35,11 @@ import numpy as np
 
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import one_thread
-from zonemodel.model.kernel import Kernel, gnumach
+from zonemodel.model.kernel import SIZE_FIELDS, Kernel, gnumach
 from zonemodel.seeds import SeedLike, as_seed_sequence
 from zonemodel.studies.grid import _check_names, _parameter_sets, _resolve, _table
 from zonemodel.studies.progress import Progress
-from zonemodel.studies.registry import _EXPERIMENTS, _SIZE_FIELDS, _Experiment
+from zonemodel.studies.registry import _EXPERIMENTS, _Experiment
 from zonemodel.units import format_size
 
 __all__ = ["SweepResult", "sweep"]
@@ -151,7 +151,7 @@ def _cell(name: str, value: Any) -> str:
         return "-"
     if name.endswith("_share"):
         return f"{100 * value:.0f}%"
-    if name in _SIZE_FIELDS and isinstance(value, int):
+    if name in SIZE_FIELDS and isinstance(value, int):
         return format_size(value)
     if name in ("mean", "std"):
         return f"{value:.2f}"
