@@ -3,7 +3,7 @@
 Numba JIT-compiled; used by the process and server kernels.  A stream is a
 ``uint64[4]`` state array seeded by :func:`zonemodel.seeds.replicate_states`
 from a :class:`numpy.random.SeedSequence`, so results never depend on
-threads, executors or scheduling.  ``tests/reference.py`` has the same
+threads, executors or scheduling.  ``tests/reference/rng.py`` has the same
 generator written with Python integers.
 """
 

@@ -54,6 +54,8 @@ CLOSE_MODES: Final[tuple[Close, ...]] = ("fast", "slow")
 TRACE_ROWS: Final = 400
 LATENCY_CAP: Final = 1 << 20
 MAX_PORTS: Final = 4_000_000
+MAX_NULL_INSTANCES: Final = 64
+"""null instances an open storm keeps count of (ext2fs starts a new one when one fails)."""
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,7 @@ def open_ports(kernel: Kernel, *, processes: int, ports: int, path: str = "/dev/
     if path != "/dev/null":
         raise ParameterError(f'"path" must be "/dev/null" (the only translator modelled), got {path!r}')
     booted = _gate(k)
-    per = np.zeros(64, dtype=np.int64)
+    per = np.zeros(MAX_NULL_INSTANCES, dtype=np.int64)
     status, opened, failed, instances = _open_storm(
         booted.machine, booted.workload(), job(processes=n_proc, ports_each=n_proc * n_ports), per
     )
