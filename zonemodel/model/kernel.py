@@ -78,7 +78,7 @@ class Kernel:
     in bytes, counts are plain integers.  Instances are immutable; use
     :meth:`replace` (or :func:`gnumach` with overrides) to change a field.
     Every way of making one (the constructor, :meth:`replace`,
-    :func:`dataclasses.replace`, unpickling) checks each field against its
+    ``dataclasses.replace``, unpickling) checks each field against its
     allowed range and raises :class:`~zonemodel.errors.ParameterError`
     otherwise.
 
