@@ -63,7 +63,7 @@ class ZoneMapReport(Record):
     zones: tuple[ZoneUsage, ...]
     """Per-zone usage."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
-    """The kernel that made the report (not compared by ``==`` or :meth:`equals`)."""
+    """The kernel that made the report (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
 
     def table(self, top: int | None = None) -> str:
         """Per-zone usage as a text table, largest first."""

@@ -144,7 +144,7 @@ class ForkBombResult(Record):
     remedies: dict[str, int] = field(default_factory=dict)
     """How often each remedy acted, e.g. ``{"nproc on the bomber": 1}`` (with ``limits=``)."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
-    """The kernel that made the result (not compared by ``==`` or :meth:`equals`)."""
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
     """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
@@ -174,7 +174,7 @@ class ForkBombRuns(Record):
     --------
     >>> import zonemodel
     >>> runs = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), runs=20, seed=1)
-    >>> runs.runs, runs.limits[0][0]
+    >>> runs.runs, runs.limit
     (20, 'zone map')
     """
 
@@ -195,7 +195,7 @@ class ForkBombRuns(Record):
     run_messages: tuple[str, ...] = ()
     """The console message of each run, in replicate order."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
-    """The kernel that made the result (not compared by ``==`` or :meth:`equals`)."""
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
     """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
@@ -317,7 +317,7 @@ class CloseBurstResult(Record):
     other_completed: bool | None = None
     """Whether the other user opened all its ports (``None`` without ``other=``)."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
-    """The kernel that made the result (not compared by ``==`` or :meth:`equals`)."""
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
     """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
@@ -359,7 +359,7 @@ class CloseBurstRuns(Record):
     run_messages: tuple[str, ...] = ()
     """The console message of each run, in replicate order."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
-    """The kernel that made the result (not compared by ``==`` or :meth:`equals`)."""
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
     """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
@@ -429,7 +429,7 @@ class OpenPortsResult(Record):
     kalloc_map_free: int
     """Bytes of kalloc_map still free at the end."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
-    """The kernel that made the result (not compared by ``==`` or :meth:`equals`)."""
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
 
     def _frame_rows(self) -> list[dict[str, Any]]:
         return [{"instance": i, "opened": n} for i, n in enumerate(self.per_instance)]
