@@ -209,3 +209,13 @@ def test_numpy_bools_are_accepted_for_bools():
     k = zm.gnumach(2005, mach_ipc_compat=np.bool_(False))
     assert k.mach_ipc_compat is False
     assert zm.fork_bomb(K4, chain=np.bool_(False), seed=1).processes == zm.fork_bomb(K4, seed=1).processes
+
+
+def test_numpy_bools_and_integers_are_accepted_by_sweep():
+    """sweep takes numpy scalars for runs, seed, batch_size and progress."""
+    grid = {"year": [2005], "zone_map": ["4 MiB"]}
+    want = zm.sweep(zm.fork_bomb, grid, runs=3, seed=1, progress=False)
+    got = zm.sweep(
+        zm.fork_bomb, grid, runs=np.int64(3), seed=np.int64(1), batch_size=np.int32(2), progress=np.bool_(False)
+    )
+    assert got.equals(want)

@@ -365,8 +365,9 @@ def sweep(
         )
     if batch_size is not None:
         batch_size = _count("batch_size", batch_size)
-    if progress is not None and not isinstance(progress, bool):
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise ParameterError(f'"progress" must be True, False or None, got {progress!r}')
+    progress = None if progress is None else bool(progress)
     _check_executor(executor)
     root = as_seed_sequence(seed)
 
