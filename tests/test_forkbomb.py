@@ -119,7 +119,7 @@ def test_zone_bytes_fit_in_what_the_zone_map_gave(pages: int, seed: int) -> None
         ({"start": "telnet"}, ParameterError, r"\"start\" must be one of 'console', 'ssh', 'screen'"),
         ({"user": "admin"}, ParameterError, r"\"user\" must be one of 'user', 'root'"),
         ({"chain": 1}, ParameterError, r'"chain" must be True or False'),
-        ({"runs": 0}, ParameterError, r'"runs" must be an integer >= 1'),
+        ({"runs": 0}, ParameterError, r'"runs" must be an integer between 1 and 100_000'),
         ({"seed": -1}, ParameterError, r'"seed" must be a non-negative int'),
         ({"interval": -1.0}, ParameterError, r'"interval" must be None or a number of seconds'),
         ({"interval": "fast"}, ParameterError, r'"interval" must be None or a number of seconds'),

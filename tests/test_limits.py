@@ -214,8 +214,8 @@ def test_o21_close_storm_is_contained_by_the_port_limit_or_the_quota(limits: Lim
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"nproc": 0}, r'"nproc" must be None or an integer >= 1'),
-        ({"ports_per_task": -3}, r'"ports_per_task" must be None or an integer >= 1'),
+        ({"nproc": 0}, r'"nproc" must be None or an integer between 1 and 1_000_000_000'),
+        ({"ports_per_task": -3}, r'"ports_per_task" must be None or an integer between 1 and 1_000_000_000'),
         ({"kmem_quota": "2 MB"}, r'"kmem_quota": unknown unit'),
         ({"oom_killer": "yes"}, r'"oom_killer" must be True or False'),
         ({"oom_margin": 0.9}, r'"oom_margin" must be a fraction in \(0, 0.5\]'),

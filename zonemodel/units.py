@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+import numpy as np
+
 from zonemodel.errors import ParameterError, UnitError
 
 __all__ = ["UNITS", "format_size", "parse_size", "round_up"]
@@ -58,8 +60,11 @@ def parse_size(value: int | str, *, name: str = "size") -> int:
     ...
     zonemodel.errors.UnitError: "zone_map": unknown unit 'MB' in '8 MB'; use one of B, KiB, MiB, GiB, TiB (binary units)
     """
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         raise ParameterError(f'"{name}" must be a size in bytes or a string like "8 MiB", not a bool')
+    given: object = value
+    if isinstance(given, np.integer):
+        value = int(given)
     if isinstance(value, int):
         if value < 0:
             raise ParameterError(f'"{name}" must be >= 0 bytes, got {value}')
@@ -87,6 +92,8 @@ def format_size(nbytes: int) -> str:
     """Write *nbytes* with the largest binary unit that keeps it readable.
 
     Whole multiples print without decimals; other values get up to two.
+    *nbytes* is a whole number of bytes: an ``int`` or a numpy integer (not a bool,
+    a float or a string; :func:`parse_size` reads strings).
 
     Examples
     --------
@@ -101,6 +108,11 @@ def format_size(nbytes: int) -> str:
     >>> format_size(2043)
     '2.00 KiB'
     """
+    given: object = nbytes
+    if isinstance(given, (bool, np.bool_)) or not isinstance(given, (int, np.integer)):
+        hint = "; parse_size() reads strings such as '8 MiB'" if isinstance(given, str) else ""
+        raise ParameterError(f'"nbytes" must be a whole number of bytes (an int), got {given!r}{hint}')
+    nbytes = int(given)
     if nbytes < 0:
         return "-" + format_size(-nbytes)
     for unit in ("TiB", "GiB", "MiB", "KiB"):

@@ -36,6 +36,7 @@ from zonemodel.model.zones import ZONE_NAMES, zone_specs
 
 __all__ = [
     "MAX_CHILDREN",
+    "MAX_RUNS",
     "SERVER_NAMES",
     "START_METHODS",
     "USERS",
@@ -47,6 +48,7 @@ __all__ = [
     "check_choice",
     "check_count",
     "check_kernel",
+    "check_runs",
     "check_zalloc",
     "describe",
     "limit_array",
@@ -73,6 +75,14 @@ SERVER_NAMES: Final = ("proc", "auth", "exec", "term", "ext2fs", "null")
 """The servers of the simulation, in the kernels' order (``PROC`` .. ``NULL``)."""
 MAX_CHILDREN: Final = 200_000
 """The experiments' own cap on the children of one fork bomb."""
+MAX_RUNS: Final = 100_000
+"""The most replicates one call of an experiment runs (``runs=``); :func:`zonemodel.sweep` runs more in batches."""
+MORE_RUNS: Final = (
+    "to run more, use zonemodel.sweep (it runs the replicates in batches, on a dask cluster with "
+    "executor=client.get_executor()), or call again with seed=numpy.random.SeedSequence(...).spawn(n)[i] "
+    "for batch i"
+)
+"""What the error of too many ``runs`` suggests."""
 
 _NO_BOOT_MESSAGE: Final = "[the kernel does not boot: see zonemodel.boot()]"
 _STATUS: Final[dict[int, tuple[Outcome, Limit, str]]] = {
@@ -152,6 +162,18 @@ def check_count(name: str, value: object, low: int = 1, high: int | None = None)
     if number < low or (high is not None and number > high):
         shown = f">= {low}" if high is None else f"between {low} and {high}"
         raise ParameterError(f'"{name}" must be an integer {shown}, got {value!r}')
+    return number
+
+
+def check_runs(value: object, high: int = MAX_RUNS, why: str = "") -> int:
+    """``runs``: an integer in [1, *high*]; past the bound, an error that says how to run more."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(f'"runs" must be an integer between 1 and {high:_}, got {value!r}')
+    number = int(value)
+    if number < 1:
+        raise ParameterError(f'"runs" must be an integer between 1 and {high:_}, got {value!r}')
+    if number > high:
+        raise ParameterError(f'"runs" must be an integer between 1 and {high:_}{why}, got {value!r}; {MORE_RUNS}')
     return number
 
 

@@ -18,7 +18,7 @@ computed in parallel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal, overload
 
 import numpy as np
@@ -39,6 +39,7 @@ from zonemodel.experiments.common import (
     check_choice,
     check_count,
     check_kernel,
+    check_runs,
     child_row,
     describe,
     job,
@@ -54,9 +55,9 @@ from zonemodel.model.limits import Limits
 from zonemodel.model.policies import UPSTREAM_1997, ThreadPolicy
 from zonemodel.model.policies import policy as get_policy
 from zonemodel.model.zones import ZONE_NAMES
-from zonemodel.seeds import SeedLike, replicate_states
+from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
 
-__all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb"]
+__all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb", "fork_bomb_runs"]
 
 Mode = Literal["slow", "timed", "limited"]
 
@@ -240,6 +241,7 @@ def result(
         other_processes=int(row["other"]),
         other_completed=(int(row["other"]) == spec.other) if spec.other else None,
         remedies=remedies,
+        kernel=spec.kernel,
     )
 
 
@@ -338,7 +340,9 @@ def fork_bomb(
         the still-running bomb; the result says whether they all started.
     runs
         1 for a :class:`ForkBombResult`; N > 1 for the :class:`ForkBombRuns`
-        distribution over N independently seeded runs (computed in parallel).
+        distribution over N independently seeded runs (computed in parallel),
+        at most 100 000 per call (``MAX_RUNS``):
+        :func:`zonemodel.sweep` runs more, in batches.
     seed
         An int, a :class:`numpy.random.SeedSequence` or None.  Run *i* uses
         child *i* of the sequence, so ``runs=1`` reproduces run 0 of ``runs=N``.
@@ -353,10 +357,42 @@ def fork_bomb(
     spec = check_bomb(
         kernel, start=start, chain=chain, user=user, interval=interval, policy=policy, limits=limits, other=other
     )
-    n = check_count("runs", runs)
+    n = check_runs(runs)
+    ss = as_seed_sequence(seed)
     if n == 1:
-        return run_once(spec, replicate_states(seed, 1)[0].copy())[0]
-    return summarise(_run(spec, seed, 0, n), mode=spec.mode, other=spec.other, kernel=spec.kernel)
+        return replace(run_once(spec, replicate_states(ss, 1)[0].copy())[0], seed=ss)
+    return summarise(_run(spec, ss, 0, n), mode=spec.mode, other=spec.other, kernel=spec.kernel, seed=ss)
+
+
+def fork_bomb_runs(
+    kernel: Kernel,
+    *,
+    start: Start = "console",
+    chain: bool = False,
+    user: User = "user",
+    interval: float | None = None,
+    policy: str | ThreadPolicy = UPSTREAM_1997,
+    limits: Limits | None = None,
+    other: int = 0,
+    runs: int,
+    seed: SeedLike = None,
+) -> ForkBombRuns:
+    """:func:`fork_bomb` that always returns the :class:`ForkBombRuns` distribution, ``runs=1`` included.
+
+    For code that takes *runs* from its caller and needs one type (the studies use it).
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> fork_bomb_runs(zonemodel.gnumach(2005, zone_map="4 MiB"), runs=1, seed=1).values
+    (419,)
+    """
+    spec = check_bomb(
+        kernel, start=start, chain=chain, user=user, interval=interval, policy=policy, limits=limits, other=other
+    )
+    n = check_runs(runs)
+    ss = as_seed_sequence(seed)
+    return summarise(_run(spec, ss, 0, n), mode=spec.mode, other=spec.other, kernel=spec.kernel, seed=ss)
 
 
 def run_replicates(
@@ -381,11 +417,18 @@ def run_replicates(
     return _run(spec, seed, check_count("first", first, 0), check_count("count", count))
 
 
-def summarise(rows: np.ndarray, *, mode: Mode = "slow", other: int = 0, kernel: Kernel | None = None) -> ForkBombRuns:
+def summarise(
+    rows: np.ndarray,
+    *,
+    mode: Mode = "slow",
+    other: int = 0,
+    kernel: Kernel | None = None,
+    seed: np.random.SeedSequence | None = None,
+) -> ForkBombRuns:
     """The :class:`ForkBombRuns` of replicate rows (see :func:`run_replicates`), in replicate order.
 
     *mode* and *other* say how the bomb ran; *kernel*, if given, names the
-    console line of a kernel that does not boot.
+    console line of a kernel that does not boot; *kernel* and *seed* are recorded in the result.
     """
     message = boot(kernel).message if kernel is not None and (rows["status"] == L.NO_BOOT).any() else ""
     described = [_words(row, mode, message) for row in rows]
@@ -398,4 +441,9 @@ def summarise(rows: np.ndarray, *, mode: Mode = "slow", other: int = 0, kernel: 
         limits=most_common(d[1] for d in described),
         messages=most_common(d[2] for d in described),
         other_completed=completed,
+        run_outcomes=tuple(d[0] for d in described),
+        run_limits=tuple(d[1] for d in described),
+        run_messages=tuple(d[2] for d in described),
+        kernel=kernel,
+        seed=seed,
     )

@@ -14,7 +14,8 @@ zonemodel and the easiest way to see the shared bump allocator at work::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
@@ -24,14 +25,18 @@ from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import check_zalloc, zone_map_state, zone_table
 from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
 from zonemodel.model.kernel import Kernel
+from zonemodel.model.records import Record
 from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.units import format_size
 
-__all__ = ["ZoneMapReport", "replay"]
+__all__ = ["MAX_REPLAY_COUNT", "ZoneMapReport", "replay"]
+
+MAX_REPLAY_COUNT: Final = 1 << 40
+"""Largest count of one replayed operation, either sign (the allocator counts bytes in int64)."""
 
 
 @dataclass(frozen=True)
-class ZoneMapReport:
+class ZoneMapReport(Record):
     """What a replayed allocation sequence did to the zone map.
 
     Examples
@@ -57,6 +62,8 @@ class ZoneMapReport:
     """Bytes the bump allocator threw away when a new chunk was not contiguous."""
     zones: tuple[ZoneUsage, ...]
     """Per-zone usage."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the report (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
 
     def table(self, top: int | None = None) -> str:
         """Per-zone usage as a text table, largest first."""
@@ -97,15 +104,26 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
     zone_idx: list[int] = []
     counts: list[int] = []
     balance = dict.fromkeys(ZONE_NAMES, 0)
-    for i, op in enumerate(ops):
+    given: object = ops
+    if isinstance(given, (str, bytes)):
+        raise ParameterError(f'"ops" must be an iterable of (zone name, count) pairs, not a string: {ops!r}')
+    try:
+        sequence = iter(ops)
+    except TypeError:
+        raise ParameterError(f'"ops" must be an iterable of (zone name, count) pairs, got {ops!r}') from None
+    for i, op in enumerate(sequence):
         try:
             name, count = op
         except (TypeError, ValueError):
             raise ParameterError(f'"ops[{i}]" must be a (zone name, count) pair, got {op!r}') from None
-        if name not in balance:
+        if not isinstance(name, str) or name not in balance:
             raise ParameterError(f'"ops[{i}]": unknown zone {name!r}; zones: {", ".join(ZONE_NAMES)}')
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
+        if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)):
             raise ParameterError(f'"ops[{i}]": count must be an integer, got {count!r}')
+        if not -MAX_REPLAY_COUNT <= count <= MAX_REPLAY_COUNT:
+            raise ParameterError(
+                f'"ops[{i}]": count must be between -{MAX_REPLAY_COUNT:_} and {MAX_REPLAY_COUNT:_}, got {count!r}'
+            )
         balance[name] += int(count)
         if balance[name] < 0:
             raise ParameterError(f'"ops[{i}]" frees more {name!r} elements than were allocated before it')
@@ -133,4 +151,5 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
         zone_map_used=int(ms[L.M_MAP_USED] + total_pages - ms[L.M_MAP_PAGES]) * page,
         wasted=int(ms[L.M_WASTED]),
         zones=zone_usage(ZONE_NAMES, zones),
+        kernel=kernel,
     )

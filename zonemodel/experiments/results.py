@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
 from zonemodel.errors import ParameterError
+from zonemodel.model.kernel import Kernel
+from zonemodel.model.records import Record
 from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.units import format_size
 
@@ -30,7 +32,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ZoneUsage:
+class ZoneUsage(Record):
     """How much of one zone was used.
 
     Examples
@@ -52,6 +54,9 @@ class ZoneUsage:
     """Bytes the zone has taken (its high-water mark: never returned)."""
     max_size: int
     """The zone's maximum at the end, in bytes (soft maxima grow by half when reached)."""
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return [self.to_dict()]
 
     def __repr__(self) -> str:
         return f"ZoneUsage({self.name!r}, in_use={self.in_use}, peak={self.peak}, size={format_size(self.size)})"
@@ -86,7 +91,7 @@ def format_zone_table(rows: tuple[ZoneUsage, ...], *, top: int | None = None) ->
 
 
 @dataclass(frozen=True)
-class ForkBombResult:
+class ForkBombResult(Record):
     """How one fork bomb ended.
 
     Examples
@@ -138,6 +143,10 @@ class ForkBombResult:
     """Whether the other user's workload completed (``None`` without ``other=``)."""
     remedies: dict[str, int] = field(default_factory=dict)
     """How often each remedy acted, e.g. ``{"nproc on the bomber": 1}`` (with ``limits=``)."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
+    seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
+    """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
     def zone(self, name: str) -> ZoneUsage:
         """The usage row of zone *name*."""
@@ -158,14 +167,14 @@ class ForkBombResult:
 
 
 @dataclass(frozen=True)
-class ForkBombRuns:
+class ForkBombRuns(Record):
     """The distribution of the count over independently seeded fork bombs.
 
     Examples
     --------
     >>> import zonemodel
     >>> runs = zonemodel.fork_bomb(zonemodel.gnumach(2005, zone_map="4 MiB"), runs=20, seed=1)
-    >>> runs.runs, runs.limits[0][0]
+    >>> runs.runs, runs.limit
     (20, 'zone map')
     """
 
@@ -179,11 +188,41 @@ class ForkBombRuns:
     """``(message, runs)`` pairs, most frequent first."""
     other_completed: float | None = None
     """Fraction of runs in which the other user's workload completed (with ``other=``)."""
+    run_outcomes: tuple[str, ...] = ()
+    """How each run ended, in replicate order (matches :attr:`values`)."""
+    run_limits: tuple[str, ...] = ()
+    """The limit of each run, in replicate order."""
+    run_messages: tuple[str, ...] = ()
+    """The console message of each run, in replicate order."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
+    seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
+    """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
     @property
     def runs(self) -> int:
         """Number of runs."""
         return len(self.values)
+
+    @property
+    def outcome(self) -> str:
+        """The most common outcome."""
+        return self.outcomes[0][0]
+
+    @property
+    def limit(self) -> str:
+        """The most common limit (``""``: none)."""
+        return self.limits[0][0]
+
+    @property
+    def message(self) -> str:
+        """The most common console message."""
+        return self.messages[0][0]
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return _run_rows(
+            processes=self.values, outcome=self.run_outcomes, limit=self.run_limits, message=self.run_messages
+        )
 
     @property
     def min(self) -> int:
@@ -222,12 +261,19 @@ class ForkBombRuns:
         )
 
 
+def _run_rows(**columns: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """One dict per run: ``run`` (the replicate index) and the given per-run columns (empty ones left out)."""
+    kept = {name: values for name, values in columns.items() if values}
+    count = max((len(v) for v in kept.values()), default=0)
+    return [{"run": i, **{name: values[i] for name, values in kept.items()}} for i in range(count)]
+
+
 def _percentile(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if values.size else 0.0
 
 
 @dataclass(frozen=True)
-class CloseBurstResult:
+class CloseBurstResult(Record):
     """What one open-then-close storm did.
 
     Examples
@@ -270,6 +316,10 @@ class CloseBurstResult:
     """Ports the other user opened after the storm (with ``other=``)."""
     other_completed: bool | None = None
     """Whether the other user opened all its ports (``None`` without ``other=``)."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
+    seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
+    """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
     def table(self, top: int | None = None) -> str:
         """Per-zone usage as a text table, largest zones first."""
@@ -283,7 +333,7 @@ class CloseBurstResult:
 
 
 @dataclass(frozen=True)
-class CloseBurstRuns:
+class CloseBurstRuns(Record):
     """The distribution over independently seeded storms.
 
     Examples
@@ -304,11 +354,37 @@ class CloseBurstRuns:
     """99th percentile of the notification latency in each run, in milliseconds."""
     other_completed: float | None = None
     """Fraction of runs in which the other user opened all its ports (with ``other=``)."""
+    run_outcomes: tuple[str, ...] = ()
+    """How each run ended, in replicate order."""
+    run_messages: tuple[str, ...] = ()
+    """The console message of each run, in replicate order."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
+    seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
+    """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
 
     @property
     def runs(self) -> int:
         """Number of runs."""
         return len(self.peak_null_threads)
+
+    @property
+    def outcome(self) -> str:
+        """The most common outcome."""
+        return self.outcomes[0][0]
+
+    @property
+    def message(self) -> str:
+        """The most common console message."""
+        return self.messages[0][0]
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return _run_rows(
+            outcome=self.run_outcomes,
+            message=self.run_messages,
+            peak_null_threads=self.peak_null_threads,
+            p99_latency_ms=self.p99_latency_ms,
+        )
 
     @property
     def panicked(self) -> float:
@@ -324,7 +400,7 @@ class CloseBurstRuns:
 
 
 @dataclass(frozen=True)
-class OpenPortsResult:
+class OpenPortsResult(Record):
     """What an open() storm against /dev/null did.
 
     Examples
@@ -352,6 +428,11 @@ class OpenPortsResult:
     """Bytes of the zone map taken at the end."""
     kalloc_map_free: int
     """Bytes of kalloc_map still free at the end."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return [{"instance": i, "opened": n} for i, n in enumerate(self.per_instance)]
 
     def __repr__(self) -> str:
         return (

@@ -20,11 +20,13 @@ from zonemodel._kernels import layout as L
 from zonemodel._kernels.storms import _burst_many, _burst_run, _open_storm
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import (
+    MAX_RUNS,
     SERVER_NAMES,
     Booted,
     check_choice,
     check_count,
     check_kernel,
+    check_runs,
     describe,
     job,
     most_common,
@@ -44,7 +46,7 @@ from zonemodel.model.limits import Limits
 from zonemodel.model.policies import UPSTREAM_1997, ThreadPolicy
 from zonemodel.model.policies import policy as get_policy
 from zonemodel.model.zones import ZONE_NAMES
-from zonemodel.seeds import SeedLike, replicate_states
+from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
 
 __all__ = ["CloseBurstResult", "CloseBurstRuns", "OpenPortsResult", "close_burst", "open_ports"]
 
@@ -54,6 +56,8 @@ CLOSE_MODES: Final[tuple[Close, ...]] = ("fast", "slow")
 TRACE_ROWS: Final = 400
 LATENCY_CAP: Final = 1 << 20
 MAX_PORTS: Final = 4_000_000
+RUN_LATENCY_SLOTS: Final = 1 << 26
+"""Latency slots (8 bytes each, 512 MiB) one ``close_burst(runs=N)`` call may keep: N x (2 x ports + 1), capped."""
 MAX_NULL_INSTANCES: Final = 64
 """null instances an open storm keeps count of (ext2fs starts a new one when one fails)."""
 
@@ -187,7 +191,10 @@ def close_burst(
     other
         Ports a second user opens after the storm, on the same system.
     runs, seed
-        As for :func:`zonemodel.fork_bomb`.
+        As for :func:`zonemodel.fork_bomb`; *runs* is at most 100 000, and at most
+        ``RUN_LATENCY_SLOTS // (2 x processes x ports_each + 1)`` (each run keeps its
+        latencies: 1024 runs for storms of 32 768 ports or more).  :func:`zonemodel.sweep`
+        runs more, in batches.
 
     Examples
     --------
@@ -199,13 +206,15 @@ def close_burst(
     storm = check_storm(
         kernel, processes=processes, ports_each=ports_each, close=close, policy=policy, limits=limits, other=other
     )
-    n = check_count("runs", runs)
+    width = _latency_width(storm)
+    n = check_runs(runs, min(MAX_RUNS, RUN_LATENCY_SLOTS // width), f" for {width} latency slots per run")
+    ss = as_seed_sequence(seed)
     if n == 1:
-        return _single(storm, seed)
-    return summarise(_run(storm, seed, 0, n), other=storm.other)
+        return _single(storm, ss)
+    return summarise(_run(storm, ss, 0, n), other=storm.other, kernel=storm.kernel, seed=ss)
 
 
-def _single(storm: _Storm, seed: SeedLike) -> CloseBurstResult:
+def _single(storm: _Storm, seed: np.random.SeedSequence) -> CloseBurstResult:
     """One storm, with everything recorded (the trace, every latency, per-zone usage)."""
     booted, w, srv, numbers = _parts(storm)
     total = storm.processes * storm.ports_each
@@ -242,6 +251,8 @@ def _single(storm: _Storm, seed: SeedLike) -> CloseBurstResult:
         remedies=_remedies(rm),
         other_opened=other_opened,
         other_completed=(other_opened == storm.other and int(row["status"]) == L.OK) if storm.other else None,
+        kernel=storm.kernel,
+        seed=seed,
     )
 
 
@@ -249,13 +260,18 @@ def _run(storm: _Storm, seed: SeedLike, first: int, count: int) -> np.ndarray:
     """Replicates ``first .. first + count - 1`` of *storm* as replicate rows (one kernel call)."""
     booted, w, srv, numbers = _parts(storm)
     rows = new_rows(count)
-    lats = np.full((count, min(LATENCY_CAP // 16, 2 * storm.processes * storm.ports_each + 1)), np.nan)
+    lats = np.full((count, _latency_width(storm)), np.nan)
     rms = np.zeros((count, L.RM_SIZE), dtype=np.int64)
     _burst_many(booted.machine, w, srv, replicate_states(seed, count, start=first), numbers, rows, lats, rms)
     for i, lat in enumerate(lats):
         finite = np.isfinite(lat)
         rows["p99_latency_ms"][i] = round(float(np.percentile(lat[finite], 99)) * 1e3, 3) if finite.any() else 0.0
     return rows
+
+
+def _latency_width(storm: _Storm) -> int:
+    """Latency slots each replicate of a ``runs=N`` storm keeps (every close notifies null, then ext2fs)."""
+    return min(LATENCY_CAP // 16, 2 * storm.processes * storm.ports_each + 1)
 
 
 def run_replicates(
@@ -284,8 +300,13 @@ def run_replicates(
     return _run(storm, seed, check_count("first", first, 0), check_count("count", count))
 
 
-def summarise(rows: np.ndarray, *, other: int = 0) -> CloseBurstRuns:
-    """The distribution of close-burst replicates (rows of :func:`run_replicates`, in replicate order)."""
+def summarise(
+    rows: np.ndarray, *, other: int = 0, kernel: Kernel | None = None, seed: np.random.SeedSequence | None = None
+) -> CloseBurstRuns:
+    """The distribution of close-burst replicates (rows of :func:`run_replicates`, in replicate order).
+
+    *kernel* and *seed*, if given, are recorded in the result.
+    """
     described = [_words(row) for row in rows]
     completed = None
     if other:
@@ -297,6 +318,10 @@ def summarise(rows: np.ndarray, *, other: int = 0) -> CloseBurstRuns:
         peak_null_threads=tuple(int(v) for v in rows["peak_null_threads"]),
         p99_latency_ms=tuple(float(v) for v in rows["p99_latency_ms"]),
         other_completed=completed,
+        run_outcomes=tuple(d[0] for d in described),
+        run_messages=tuple(d[2] for d in described),
+        kernel=kernel,
+        seed=seed,
     )
 
 
@@ -351,4 +376,5 @@ def open_ports(kernel: Kernel, *, processes: int, ports: int, path: str = "/dev/
         message=message,
         zone_map_used=booted.zone_map_used,
         kalloc_map_free=booted.kalloc_map_free,
+        kernel=k,
     )

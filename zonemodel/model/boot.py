@@ -24,16 +24,18 @@ for the zone map.  :func:`boot` replays this arithmetic and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from zonemodel.errors import ParameterError
 from zonemodel.model.kernel import Kernel
+from zonemodel.model.records import Record
 from zonemodel.units import format_size, round_up
 
 __all__ = ["BootReport", "boot", "max_bootable_zone_map"]
 
 
 @dataclass(frozen=True)
-class BootReport:
+class BootReport(Record):
     """Whether a kernel boots, and how its kernel_map was spent.
 
     Examples
@@ -57,6 +59,9 @@ class BootReport:
     items: tuple[tuple[str, int], ...]
     """What boot took from kernel_map, in order, as ``(what, bytes)``; stops at the failure."""
 
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return [{"item": what, "bytes": size} for what, size in self.items]
+
     def table(self) -> str:
         """The kernel_map budget as a text table."""
         lines = [f"{'kernel_map item':<34}{'size':>12}"]
@@ -67,6 +72,8 @@ class BootReport:
     def __repr__(self) -> str:
         if self.booted:
             return f"BootReport(booted, kernel_map_free={format_size(self.kernel_map_free)})"
+        if not self.message:  # no console line is modelled: say why instead
+            return f"BootReport(failed, reason={self.reason!r})"
         return f"BootReport(failed, message={self.message!r})"
 
 
@@ -202,6 +209,8 @@ def max_bootable_zone_map(kernel: Kernel) -> int:
     >>> zonemodel.format_size(max_bootable_zone_map(zonemodel.gnumach(2005)))
     '23.83 MiB'
     """
+    if not isinstance(kernel, Kernel):
+        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
     page = kernel.page_size
     lo, hi = 0, kernel.kernel_map // page  # boots at lo pages (or lo == 0), fails above hi
     if not boot(kernel.replace(zone_map=page)).booted:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
+import numpy as np
+
 from zonemodel.errors import ParameterError, UnknownPresetError
 from zonemodel.model.eras import ERAS, Entry, era_table
 from zonemodel.model.provenance import Override, Provenance
@@ -373,9 +375,9 @@ def _coerce(name: str, value: Any) -> Any:
     spec = _SPECS[name]
     raw = value
     if spec.kind == "bool":
-        if not isinstance(value, bool):
+        if not isinstance(value, (bool, np.bool_)):
             raise ParameterError(f'"{name}" must be True or False, got {value!r}')
-        return value
+        return bool(value)
     if spec.kind == "choice":
         if value not in spec.choices:
             raise ParameterError(f'"{name}" must be one of {", ".join(map(repr, spec.choices))}, got {value!r}')

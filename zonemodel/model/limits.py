@@ -22,12 +22,21 @@ Limits(nproc=100)
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields
+from typing import Final
+
+import numpy as np
 
 from zonemodel.errors import ParameterError
-from zonemodel.units import parse_size
+from zonemodel.units import format_size, parse_size
 
-__all__ = ["Limits"]
+__all__ = ["MAX_COUNT_LIMIT", "MAX_KMEM_QUOTA", "Limits"]
+
+MAX_COUNT_LIMIT: Final = 1_000_000_000
+"""Largest ``nproc``, ``ports_per_task`` and ``threads_per_task``."""
+MAX_KMEM_QUOTA: Final = 1 << 40
+"""Largest ``kmem_quota`` (1 TiB, far beyond any kernel's memory; the kernels count bytes in int64)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -56,19 +65,33 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("nproc", "ports_per_task", "threads_per_task"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ParameterError(f'"{name}" must be None or an integer >= 1, got {value!r}')
+            if value is None:
+                continue
+            if (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, (int, np.integer))
+                or not 1 <= value <= MAX_COUNT_LIMIT
+            ):
+                raise ParameterError(
+                    f'"{name}" must be None or an integer between 1 and {MAX_COUNT_LIMIT:_}, got {value!r}'
+                )
+            object.__setattr__(self, name, int(value))
         if self.kmem_quota is not None:
             quota = parse_size(self.kmem_quota, name="kmem_quota")
-            if quota < 1:
-                raise ParameterError(f'"kmem_quota" must be at least 1 byte, got {self.kmem_quota!r}')
+            if not 1 <= quota <= MAX_KMEM_QUOTA:
+                raise ParameterError(
+                    f'"kmem_quota" must be between 1 byte and {format_size(MAX_KMEM_QUOTA)}, got {self.kmem_quota!r}'
+                )
             object.__setattr__(self, "kmem_quota", quota)
-        if not isinstance(self.oom_killer, bool):
+        if not isinstance(self.oom_killer, (bool, np.bool_)):
             raise ParameterError(f'"oom_killer" must be True or False, got {self.oom_killer!r}')
-        if isinstance(self.oom_margin, bool) or not isinstance(self.oom_margin, (int, float)):
-            raise ParameterError(f'"oom_margin" must be a fraction in (0, 0.5], got {self.oom_margin!r}')
-        if not 0.0 < self.oom_margin <= 0.5:
-            raise ParameterError(f'"oom_margin" must be a fraction in (0, 0.5], got {self.oom_margin!r}')
+        object.__setattr__(self, "oom_killer", bool(self.oom_killer))
+        margin: object = self.oom_margin
+        if isinstance(margin, (bool, np.bool_)) or not isinstance(margin, numbers.Real):
+            raise ParameterError(f'"oom_margin" must be a fraction in (0, 0.5], got {margin!r}')
+        if not 0.0 < float(margin) <= 0.5:
+            raise ParameterError(f'"oom_margin" must be a fraction in (0, 0.5], got {margin!r}')
+        object.__setattr__(self, "oom_margin", float(margin))
 
     def __repr__(self) -> str:
         shown = [

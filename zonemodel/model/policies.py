@@ -14,8 +14,11 @@ True
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Final
+
+import numpy as np
 
 from zonemodel.errors import ParameterError
 
@@ -31,6 +34,8 @@ __all__ = [
 ]
 
 _KINDS: Final = ("unbounded", "throttle", "depress", "fixed", "headroom")
+MAX_THREADS: Final = 1_000_000
+"""Largest ``cap``, ``delay_from``, ``pool`` and ``free_threads`` of a policy (threads of one server)."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,20 @@ class ThreadPolicy:
     """headroom: delay before a new thread serves, in seconds per ``free_threads`` threads."""
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
+        if not isinstance(self.kind, str) or self.kind not in _KINDS:
             raise ParameterError(f'"kind" must be one of {", ".join(map(repr, _KINDS))}, got {self.kind!r}')
         for name in ("cap", "delay_from", "pool", "free_threads"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ParameterError(f'"{name}" must be an integer >= 0, got {value!r}')
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise ParameterError(f'"{name}" must be an integer between 0 and {MAX_THREADS:_}, got {value!r}')
+            if not 0 <= value <= MAX_THREADS:
+                raise ParameterError(f'"{name}" must be an integer between 0 and {MAX_THREADS:_}, got {value!r}')
+            object.__setattr__(self, name, int(value))
+        for name in ("delay", "backoff", "reserve"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise ParameterError(f'"{name}" must be a number, got {value!r}')
+            object.__setattr__(self, name, float(value))
         if self.pool < 1:
             raise ParameterError(f'"pool" must be >= 1 (a server needs a thread to receive), got {self.pool}')
         if self.kind == "headroom" and self.free_threads < 1:
@@ -121,7 +134,7 @@ def policy(value: str | ThreadPolicy) -> ThreadPolicy:
     """A policy given by key or as a :class:`ThreadPolicy`."""
     if isinstance(value, ThreadPolicy):
         return value
-    if value not in POLICIES:
+    if not isinstance(value, str) or value not in POLICIES:
         raise ParameterError(
             f'"policy" must be a ThreadPolicy or one of {", ".join(map(repr, POLICIES))}, got {value!r}'
         )

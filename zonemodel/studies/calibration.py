@@ -33,8 +33,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from zonemodel.experiments.common import Start
-from zonemodel.experiments.forkbomb import fork_bomb
-from zonemodel.experiments.results import ForkBombRuns
+from zonemodel.experiments.forkbomb import fork_bomb_runs
 from zonemodel.model.kernel import Kernel, gnumach
 from zonemodel.studies.targets import observed, uncertainty
 
@@ -63,9 +62,7 @@ BASELINE_CANDIDATES: Final = (12 * MiB, 16 * MiB)
 def count(kernel: Kernel, start: Start = "console", **overrides: int | str) -> float:
     """Median number of children over FIT_RUNS seeded fork bombs on *kernel* with *overrides*."""
     k = kernel.replace(**overrides) if overrides else kernel
-    runs = fork_bomb(k, start=start, runs=FIT_RUNS, seed=FIT_SEED)
-    assert isinstance(runs, ForkBombRuns)
-    return runs.median
+    return fork_bomb_runs(k, start=start, runs=FIT_RUNS, seed=FIT_SEED).median
 
 
 def _rel2(model: float, target: float, obs: str) -> float:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from zonemodel.experiments.common import Start
-from zonemodel.experiments.forkbomb import fork_bomb
-from zonemodel.experiments.results import ForkBombRuns
+from zonemodel.experiments.forkbomb import fork_bomb_runs
 from zonemodel.model.boot import max_bootable_zone_map
 from zonemodel.model.kernel import Kernel, gnumach
 
@@ -73,9 +72,8 @@ class CurvePoint:
 
 
 def _point(kernel: Kernel, x: int, start: Start, runs: int, seed: int) -> CurvePoint:
-    result = fork_bomb(kernel, start=start, runs=runs, seed=seed)
-    assert isinstance(result, ForkBombRuns)
-    return CurvePoint(x, start, result.median, result.min, result.max, result.limits[0][0])
+    result = fork_bomb_runs(kernel, start=start, runs=runs, seed=seed)
+    return CurvePoint(x, start, result.median, result.min, result.max, result.limit)
 
 
 def zone_map_curve(
@@ -206,14 +204,13 @@ def storm_traces(
     >>> [(t.policy, t.outcome) for t in storm_traces(ports_each=2000)][:2]
     [('upstream-1997', 'survived'), ('debian-throttle', 'survived')]
     """
-    from zonemodel.experiments.storms import CloseBurstResult, close_burst
+    from zonemodel.experiments.storms import close_burst
     from zonemodel.model.policies import POLICIES
 
     base = kernel if kernel is not None else gnumach(2005)
     traces = []
     for key in POLICIES:
         result = close_burst(base, processes=processes, ports_each=ports_each, policy=key, seed=seed)
-        assert isinstance(result, CloseBurstResult)
         rows = result.trace
         traces.append(
             StormTrace(
@@ -246,8 +243,7 @@ def interval_curve(
     base = kernel if kernel is not None else gnumach(2005)
     rows = []
     for interval in intervals:
-        result = fork_bomb(base, interval=interval, runs=runs, seed=seed)
-        assert isinstance(result, ForkBombRuns)
+        result = fork_bomb_runs(base, interval=interval, runs=runs, seed=seed)
         rows.append((interval, result.mean, result.std, result.min, result.max))
     return tuple(rows)
 
@@ -325,9 +321,8 @@ def era_curve(
     for year in years:
         for ram in rams:
             kernel = gnumach(year, ram=ram)
-            result = fork_bomb(kernel, runs=runs, seed=seed)
-            assert isinstance(result, ForkBombRuns)
-            limit = "no boot" if result.outcomes[0][0] == "no boot" else result.limits[0][0]
+            result = fork_bomb_runs(kernel, runs=runs, seed=seed)
+            limit = "no boot" if result.outcome == "no boot" else result.limit
             points.append(CurvePoint(ram, str(year), result.median, result.min, result.max, limit))
     return tuple(points)
 

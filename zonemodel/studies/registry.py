@@ -159,7 +159,7 @@ def _check_close_burst(kernel: Kernel, **keywords: Any) -> None:
 
 def _summarise_close_burst(rows: np.ndarray, kernel: Kernel, keywords: Mapping[str, object]) -> storms.CloseBurstRuns:
     other = keywords.get("other", 0)
-    return storms.summarise(rows, other=other if isinstance(other, int) else 0)
+    return storms.summarise(rows, other=other if isinstance(other, int) else 0, kernel=kernel)
 
 
 STORM_STATISTICS: Final = (

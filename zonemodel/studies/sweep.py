@@ -36,6 +36,7 @@ import numpy as np
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import one_thread
 from zonemodel.model.kernel import SIZE_FIELDS, Kernel, gnumach
+from zonemodel.model.records import same
 from zonemodel.seeds import SeedLike, as_seed_sequence
 from zonemodel.studies.grid import _check_names, _parameter_sets, _resolve, _table
 from zonemodel.studies.progress import Progress
@@ -123,6 +124,25 @@ class SweepResult:
     def __len__(self) -> int:
         return len(self.table)
 
+    def equals(self, other: object) -> bool:
+        """True if *other* is a sweep with the same experiment, grid, runs, seed, table and distributions.
+
+        NaN equals NaN here (``result.table == other.table`` is False wherever a column holds NaN).
+        """
+        if not isinstance(other, SweepResult):
+            return False
+        mine, theirs = self.seed, other.seed
+        return (
+            self.experiment == other.experiment
+            and self.parameters == other.parameters
+            and self.runs == other.runs
+            and same(mine.entropy, theirs.entropy)
+            and tuple(mine.spawn_key) == tuple(theirs.spawn_key)
+            and same(self.table, other.table)
+            and self.kernels == other.kernels
+            and same(self.distributions, other.distributions)
+        )
+
     def to_pandas(self) -> Any:
         """The table as a ``pandas.DataFrame`` (needs pandas: ``pip install 'zonemodel[pandas]'``)."""
         try:
@@ -178,6 +198,10 @@ def _format_table(table: np.ndarray, *, exclude: tuple[str, ...] = (), rows: int
 
 
 # ---------------------------------------------------------------------------- checks
+
+
+MAX_SWEEP_RUNS: Final = 1_000_000
+"""The most replicates per parameter set of one sweep (its distributions keep every run)."""
 
 
 def _count(name: str, value: object) -> int:
@@ -258,7 +282,7 @@ def sweep(
         ``close``, ``policy``, ``limits``, ``other`` for close bursts, whose
         ``processes`` and ``ports_each`` have no default and must be given).
     runs
-        Replicates per parameter set (an integer >= 1).
+        Replicates per parameter set (an integer from 1 to 1 000 000, ``MAX_SWEEP_RUNS``).
     seed
         An int, a :class:`numpy.random.SeedSequence` or None (fresh entropy,
         kept in :attr:`SweepResult.seed`).  Parameter set *i* uses child *i*
@@ -317,7 +341,7 @@ def sweep(
     >>> from concurrent.futures import ThreadPoolExecutor
     >>> with ThreadPoolExecutor(2) as pool:
     ...     again = zonemodel.sweep(zonemodel.fork_bomb, grid, runs=50, seed=1, executor=pool, batch_size=20)
-    >>> bool((again.table == result.table).all())
+    >>> again.equals(result)
     True
 
     A close burst under two thread policies (:func:`zonemodel.close_burst`
@@ -333,10 +357,17 @@ def sweep(
     """
     spec = _experiment(experiment)
     runs = _count("runs", runs)
+    if runs > MAX_SWEEP_RUNS:
+        raise ParameterError(
+            f'"runs" must be an integer between 1 and {MAX_SWEEP_RUNS:_} per parameter set, got {runs!r}; '
+            "to run more, run several sweeps with seeds numpy.random.SeedSequence(seed).spawn(n)[i] "
+            "and combine their distributions"
+        )
     if batch_size is not None:
         batch_size = _count("batch_size", batch_size)
-    if progress is not None and not isinstance(progress, bool):
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise ParameterError(f'"progress" must be True, False or None, got {progress!r}')
+    progress = None if progress is None else bool(progress)
     _check_executor(executor)
     root = as_seed_sequence(seed)
 
