@@ -89,6 +89,8 @@ napoleon_use_rtype = False
 always_document_param_types = True
 typehints_document_rtype = True
 typehints_defaults = "comma"
+# Defaults as written in the source: a policy default reads UPSTREAM_1997, not its repr.
+autodoc_preserve_defaults = True
 
 # -- doctest ------------------------------------------------------------------
 # The same setup module and flags are used by Sybil (docs/conftest.py), so that
@@ -223,7 +225,41 @@ def _switcher_at_site_url(app: Any, exception: Exception | None) -> None:
     path.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
 
 
+def _is_record(obj: Any) -> bool:
+    """A dataclass whose fields are documented as its attributes (every public class of zonemodel but System)."""
+    import dataclasses
+
+    return isinstance(obj, type) and dataclasses.is_dataclass(obj)
+
+
+def _no_parameter_list_for_records(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """Drop the Parameters list of a dataclass: its fields are documented once, as attributes.
+
+    sphinx_autodoc_typehints (always_document_param_types) would list every
+    field of the constructor again (Kernel's ~75, the private ``_recorded`` too).
+    """
+    if what == "class" and _is_record(obj):
+        lines[:] = [line for line in lines if not line.startswith((":param ", ":type "))]
+
+
+def _concise_record_signature(
+    app: Any, what: str, name: str, obj: Any, options: Any, signature: str | None, return_annotation: str | None
+) -> tuple[str | None, str | None] | None:
+    """Sign a dataclass of many fields ``(**fields)``: its attributes, listed below, are its arguments."""
+    import dataclasses
+
+    if what == "class" and _is_record(obj):
+        public = [f for f in dataclasses.fields(obj) if f.init and not f.name.startswith("_")]
+        if len(public) > 10 or len(public) < len([f for f in dataclasses.fields(obj) if f.init]):
+            return "(**fields)", return_annotation
+    return None
+
+
 def setup(app: Any) -> None:
     _napoleon_except_attributes(app)
     app.connect("html-page-context", _switcher_from_root, priority=900)
     app.connect("build-finished", _switcher_at_site_url)
+    # After sphinx_autodoc_typehints (priority 500), which adds the list.
+    app.connect("autodoc-process-docstring", _no_parameter_list_for_records, priority=600)
+    # Before sphinx_autodoc_typehints, whose (first non-None) signature would win.
+    app.connect("autodoc-process-signature", _concise_record_signature, priority=400)

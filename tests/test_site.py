@@ -837,3 +837,30 @@ def test_copy_buttons_copy_only_the_input_lines(browser: Any, server: str) -> No
         assert copied.rstrip("\n").splitlines() == expected
     finally:
         context.close()
+
+
+@pytest.mark.site
+def test_api_reference_pages_are_short_and_concise(browser: Any, server: str, site_html: Path) -> None:
+    """The API reference is split by topic, no page over 15,000 px at 1366 px; Kernel signs (**fields)."""
+    pages = [
+        "reference/api.html",
+        *sorted(f"reference/api/{p.name}" for p in (site_html / "reference" / "api").glob("*.html")),
+    ]
+    assert len(pages) >= 6, pages
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        heights = {}
+        for path in pages:
+            tab.goto(server + path, wait_until="load")
+            heights[path] = tab.evaluate("document.documentElement.scrollHeight")
+        assert {path: h for path, h in heights.items() if h > 15_000} == {}, heights
+        tab.goto(server + "reference/api/kernels.html", wait_until="load")
+        signature = tab.locator('[id="zonemodel.Kernel"]').inner_text()
+        assert "(**fields)" in signature and "_recorded" not in signature, signature
+        tab.goto(server + "reference/api/experiments.html", wait_until="load")
+        signature = tab.locator('[id="zonemodel.fork_bomb"]').inner_text()
+        assert "policy=UPSTREAM_1997" in signature and "ThreadPolicy(" not in signature, signature
+        assert "[source]" in signature
+    finally:
+        context.close()
