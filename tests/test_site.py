@@ -218,8 +218,13 @@ def test_claims_render_and_the_table_lists_them_sorted(tmp_path: Path) -> None:
     assert 'href="#o10"' in html
     assert 'id="o10"' in html
     assert 'class="claim claim-confirmed' in html
-    assert "Verdict: confirmed</strong> \u2014 ratio 2.0 (page 2)" in html
-    assert "Verdict: pending</strong> \u2014 not yet checked against the model" in html
+    badge = '<span class="claim-badge claim-badge-{}">{}</span>'
+    assert f"Verdict:</strong> {badge.format('confirmed', 'confirmed')} \u2014 ratio 2.0 (page 2)" in html
+    assert f"Verdict:</strong> {badge.format('pending', 'pending')} \u2014 not yet checked against the model" in html
+    assert "In the page since r2." in html and "versionmodified" not in html
+    # The badge ends each observation's heading, and fills the table's verdict column.
+    assert re.search(r"<h2>O10[^<]*<span class=\"claim-badge claim-badge-confirmed\">confirmed</span>", html)
+    assert html.count('class="claim-badge claim-badge-obsolete"') == 3
     assert (tmp_path / "src" / "_build" / "html" / "_static" / "claims.css").is_file()
 
 
@@ -378,16 +383,19 @@ def test_sybil_ignores_claims(tmp_path: Path) -> None:
     examples[0].evaluate()
 
 
-def test_switcher_json_matches_the_versions_conf_py_can_build() -> None:
-    """Every build's version_match ("dev" or X.Y) has an entry; exactly one is preferred."""
+def test_switcher_json_lists_only_versions_that_exist() -> None:
+    """The development build is "dev"; a release has an entry only once CHANGELOG.md records it."""
     entries = json.loads((DOCS / "_static" / "switcher.json").read_text(encoding="utf-8"))
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    release = re.search(r'^version = "([^"]+)"$', pyproject, flags=re.MULTILINE)[1]  # type: ignore[index]
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## \[(\d+\.\d+)\.\d+\]", changelog, flags=re.MULTILINE)
     versions = [entry["version"] for entry in entries]
-    assert "dev" in versions
-    assert ".".join(release.split(".")[:2]) in versions
+    assert versions[0] == "dev"
+    assert "development" in entries[0]["name"]
+    assert sorted(versions[1:]) == sorted(set(released)), "a switcher entry for a version never released"
     assert sum(bool(entry.get("preferred")) for entry in entries) == 1
-    assert all(entry["url"].startswith("https://") and entry["url"].endswith("/") for entry in entries)
+    # No absolute link to a host nobody checked: the local entry is the site root; hosted
+    # builds (Read the Docs, .github/workflows/pages.yml) write their own address.
+    assert all(entry["url"] == "/" for entry in entries if entry["version"] == "dev")
 
 
 # ============================================================================ the site in a browser
@@ -611,3 +619,248 @@ def test_no_console_errors_and_the_version_switcher_loads(page: Page, path: str)
     )
     assert page.errors == [], page.errors
     assert page.external == [], f"the page requested resources off this machine: {page.external}"
+
+
+# ---------------------------------------------------------------------------- issue 15: what readers see
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def _site_pages(site_html: Path) -> list[str]:
+    """Every HTML page of the built site, as paths relative to its root (the [source] pages too)."""
+    return sorted(
+        str(path.relative_to(site_html))
+        for path in site_html.rglob("*.html")
+        if not any(part in {"_static", "_sources", "_images"} for part in path.relative_to(site_html).parts)
+    )
+
+
+def _wide_elements(tab: Any) -> dict[str, Any]:
+    return tab.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            return {width, scrollWidth: document.documentElement.scrollWidth};
+        }"""
+    )
+
+
+@pytest.mark.site
+def test_no_page_scrolls_sideways_on_a_phone(browser: Any, server: str, site_html: Path) -> None:
+    """At 390x844 the page never lays out wider than the screen; wide blocks scroll inside themselves."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        tab = context.new_page()
+        wide = []
+        pages = _site_pages(site_html)
+        assert len(pages) > 20, pages
+        for path in pages:
+            tab.goto(server + path, wait_until="load")
+            size = _wide_elements(tab)
+            if size["scrollWidth"] > size["width"]:
+                wide.append(f"{path}: {size['scrollWidth']} px wide")
+        assert wide == [], f"pages wider than a 390 px phone: {wide}"
+        # The header keeps what a phone reader needs on screen: search and "on this page".
+        tab.goto(server + ARTICLE, wait_until="load")
+        for selector in ("button.search-button", "button.secondary-toggle"):
+            box = tab.locator(f".bd-header {selector}:visible").first.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
+    finally:
+        context.close()
+
+
+@pytest.mark.site
+def test_long_doctest_lines_scroll_inside_their_block(browser: Any, server: str) -> None:
+    """O17 and O20 print lines wider than the column: their blocks scroll, the page does not."""
+    for viewport in (PHONE, DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        try:
+            tab = context.new_page()
+            tab.goto(server + ARTICLE, wait_until="load")
+            blocks = tab.evaluate(
+                """() => Array.from(document.querySelectorAll("div.highlight pre")).map((pre) => ({
+                    overflow: getComputedStyle(pre).overflowX,
+                    wider: pre.scrollWidth > pre.clientWidth,
+                    right: pre.getBoundingClientRect().right,
+                }))"""
+            )
+            width = viewport["width"]
+            assert any(block["wider"] for block in blocks), "no block is wider than its column: test is moot"
+            assert all(block["overflow"] == "auto" for block in blocks if block["wider"]), blocks
+            assert all(block["right"] <= width for block in blocks), f"a code block leaves the {width} px page"
+            assert _wide_elements(tab)["scrollWidth"] <= width
+        finally:
+            context.close()
+
+
+@pytest.mark.site
+def test_observation_headings_clear_the_navbar_after_a_jump(browser: Any, server: str) -> None:
+    """At 1366x900, jumping to each of the 21 observations (by address, or by a link) shows its whole heading."""
+    context = browser.new_context(viewport=DESKTOP)
+    measure = """(id) => {
+        const heading = document.getElementById(id).querySelector("h1, h2, h3, h4");
+        const box = heading.getBoundingClientRect();
+        const header = document.querySelector(".bd-header").getBoundingClientRect();
+        return {top: box.top, bottom: box.bottom, header: header.bottom, height: window.innerHeight};
+    }"""
+    visible = "(id) => { const m = (" + measure + ")(id); return m.top >= m.header && m.bottom <= m.height; }"
+    try:
+        tab = context.new_page()
+        hidden = []
+        for claim_id in OBSERVATIONS:
+            anchor = claim_id.lower()
+            tab.goto(f"{server}{ARTICLE}#{anchor}", wait_until="load")
+            try:
+                tab.wait_for_function(visible, arg=anchor, timeout=3_000)
+            except Exception:
+                hidden.append(f"{claim_id} by address: {tab.evaluate(measure, anchor)}")
+        # A jump by a link of the claims table, on a page already scrolled elsewhere.
+        for claim_id in OBSERVATIONS:
+            anchor = claim_id.lower()
+            tab.evaluate("window.scrollTo(0, 0)")
+            tab.locator(f'table.claims-table a[href="#{anchor}"]').click()
+            try:
+                tab.wait_for_function(visible, arg=anchor, timeout=3_000)
+            except Exception:
+                hidden.append(f"{claim_id} by link: {tab.evaluate(measure, anchor)}")
+        assert hidden == [], f"headings hidden under the navbar after a jump: {hidden}"
+    finally:
+        context.close()
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in re.findall(r"\d+(?:\.\d+)?", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(foreground: str, background: str) -> float:
+    light, dark = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_each_verdict_kind_has_its_own_badge(browser: Any, server: str, scheme: str) -> None:
+    """A badge per observation heading, per verdict box and per table row; a colour, a word, an icon per kind."""
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    try:
+        tab = context.new_page()
+        tab.goto(server + ARTICLE, wait_until="load")
+        tab.wait_for_function(f"document.documentElement.dataset.theme === '{scheme}'")
+        found = tab.evaluate(
+            """() => {
+                const describe = (el) => {
+                    const style = getComputedStyle(el);
+                    const icon = getComputedStyle(el, "::before").content;
+                    const kind = Array.from(el.classList).find((c) => c.startsWith("claim-badge-"));
+                    return {kind, word: el.innerText.trim(), color: style.color, background: style.backgroundColor,
+                            icon};
+                };
+                const ids = Array.from({length: 21}, (_, i) => `o${i + 1}`);
+                return {
+                    headings: ids.map((id) => {
+                        const h = document.getElementById(id).querySelector("h2, h3, h4");
+                        const badge = h && h.querySelector("span.claim-badge");
+                        return badge ? describe(badge) : null;
+                    }),
+                    boxes: Array.from(document.querySelectorAll("div.claim span.claim-badge")).map(describe),
+                    table: Array.from(document.querySelectorAll("table.claims-table tbody span.claim-badge"))
+                        .map(describe),
+                    versionBoxes: document.querySelectorAll("div.claim .versionmodified").length,
+                    history: Array.from(document.querySelectorAll("div.claim p.claim-history"))
+                        .map((p) => p.innerText),
+                };
+            }"""
+        )
+        assert None not in found["headings"], "an observation heading without a verdict badge"
+        assert len(found["boxes"]) == 21 and len(found["table"]) == 21
+        kinds: dict[str, tuple[str, str, str]] = {}
+        for badge in found["headings"] + found["boxes"] + found["table"]:
+            # The word is the verdict, the icon is not empty, and the text reads on its background.
+            assert badge["kind"] == "claim-badge-" + badge["word"].replace(" ", "-"), badge
+            assert badge["icon"] not in ("none", "normal", '""', ""), badge
+            assert _contrast(badge["color"], badge["background"]) >= 4.5, badge
+            style = (badge["color"], badge["background"], badge["icon"])
+            assert kinds.setdefault(badge["kind"], style) == style, f"{badge['kind']} is styled two ways"
+        assert len(kinds) >= 3, kinds  # the article has confirmed, explained differently, partly, not reproduced
+        for attribute in range(3):
+            values = [style[attribute] for style in kinds.values()]
+            assert len(set(values)) == len(values), (
+                f"two verdict kinds share a {['colour', 'background', 'icon'][attribute]}"
+            )
+        # The claim's history reads as the article's revisions, not as Sphinx's version boxes.
+        assert found["versionBoxes"] == 0
+        assert sum(line.startswith("In the page since r") for line in found["history"]) == 21
+        assert any(line.startswith("No longer applies on GNU Mach 1.4 (r3)") for line in found["history"])
+        assert any(line.startswith("Changed in r4") for line in found["history"])
+    finally:
+        context.close()
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("path", ["tutorial/", "howto/", "reference/"])
+def test_switcher_finds_its_json_from_a_directory_address(page: Page, path: str) -> None:
+    """At a directory address the switcher still reads the site root's JSON, and names the development build."""
+    with page.page.expect_response(lambda r: r.url.endswith("_static/switcher.json")) as switcher:
+        tab = page.goto(path)
+    assert switcher.value.status == 200 and switcher.value.url == page.base + "_static/switcher.json"
+    tab.wait_for_function("document.querySelectorAll('.version-switcher__menu a').length >= 1", timeout=10_000)
+    label = tab.locator(".version-switcher__button").first.inner_text()
+    assert label == "dev (development build)", label
+    assert "stable" not in tab.locator(".version-switcher__menu").first.inner_text()
+    assert page.errors == [] and page.external == []
+
+
+@pytest.mark.site
+def test_copy_buttons_copy_only_the_input_lines(browser: Any, server: str) -> None:
+    """Every code block has a copy button; an article example copies without prompts and without output."""
+    context = browser.new_context(viewport=DESKTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.rstrip("/"))
+    try:
+        tab = context.new_page()
+        for path in (ARTICLE, "tutorial/index.html", "howto/size-a-kernel.html"):
+            tab.goto(server + path, wait_until="networkidle")
+            counts = tab.evaluate(
+                """() => Array.from(document.querySelectorAll("div.highlight"))
+                    .map((block) => block.querySelectorAll("button.copybtn").length)"""
+            )
+            assert counts and all(count == 1 for count in counts), f"{path}: copy buttons per block {counts}"
+        tab.goto(server + ARTICLE, wait_until="networkidle")
+        block = tab.locator("#o7 div.highlight").first
+        text = block.locator("pre").inner_text()
+        expected = [line[4:] for line in text.splitlines() if line.startswith((">>> ", "... "))]
+        assert expected and len(expected) < len(text.splitlines()), "the example has no output: test is moot"
+        block.hover()
+        block.locator("button.copybtn").click()
+        copied = tab.evaluate("navigator.clipboard.readText()")
+        assert copied.rstrip("\n").splitlines() == expected
+    finally:
+        context.close()
+
+
+@pytest.mark.site
+def test_api_reference_pages_are_short_and_concise(browser: Any, server: str, site_html: Path) -> None:
+    """The API reference is split by topic, no page over 15,000 px at 1366 px; Kernel signs (**fields)."""
+    pages = [
+        "reference/api.html",
+        *sorted(f"reference/api/{p.name}" for p in (site_html / "reference" / "api").glob("*.html")),
+    ]
+    assert len(pages) >= 6, pages
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        heights = {}
+        for path in pages:
+            tab.goto(server + path, wait_until="load")
+            heights[path] = tab.evaluate("document.documentElement.scrollHeight")
+        assert {path: h for path, h in heights.items() if h > 15_000} == {}, heights
+        tab.goto(server + "reference/api/kernels.html", wait_until="load")
+        signature = tab.locator('[id="zonemodel.Kernel"]').inner_text()
+        assert "(**fields)" in signature and "_recorded" not in signature, signature
+        tab.goto(server + "reference/api/experiments.html", wait_until="load")
+        signature = tab.locator('[id="zonemodel.fork_bomb"]').inner_text()
+        assert "policy=UPSTREAM_1997" in signature and "ThreadPolicy(" not in signature, signature
+        assert "[source]" in signature
+    finally:
+        context.close()

@@ -23,10 +23,11 @@ and its ``(oN)=`` label, with a backtick fence (like ``{doctest}``)::
 - ``:revision:`` is the revision of the source page that reported it (``r2``;
   ``r2, r3`` for several).
 - ``:changed:`` and ``:dropped:`` (optional), each ``rN: what happened``:
-  a later revision of the article changed or dropped the claim; they render
-  as Sphinx's "Changed in version rN" and "Deprecated since version rN"
-  markers, after the "Added in version" marker every claim gets from its
-  first ``:revision:``.
+  a later revision of the article changed the claim, or found that it no
+  longer applies.  They render as quiet lines of the box's history, after the
+  "In the page since rN" line every claim gets from its first ``:revision:``;
+  ``claims_history_labels`` in conf.py phrases them (``{"added": ...,
+  "changed": ..., "dropped": ...}``, each with ``{rev}``).
 - ``:figure:`` (optional) states the model's figures and the observed ones in a
   few words.  **Every number in it must appear in the expected output of a
   ``{doctest}`` block of the same section** (from the ``(o7)=`` label to the
@@ -38,7 +39,10 @@ and its ``(oN)=`` label, with a backtick fence (like ``{doctest}``)::
   the claims table.
 - A section whose verdict is not ``pending`` must contain a ``{doctest}``.
 
-The claim renders as a small box: "Verdict: confirmed — <figure>".  Put::
+The claim renders as a small box: "Verdict: confirmed — <figure>", the
+verdict as a badge (a word, an icon and a colour per kind, from
+``claims_static/claims.css``); the same badge ends the section's heading and
+fills the table's verdict column.  Put::
 
     ```{claims-table}
     ```
@@ -67,9 +71,7 @@ from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.domains.changeset import versionlabel_classes, versionlabels
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.util import logging
@@ -112,6 +114,16 @@ def revision_option(argument: str | None) -> str:
     if not REVISION.match(value):
         raise ValueError(f"revision must look like 'r2' or 'r2, r3', not {argument!r}")
     return value
+
+
+def verdict_slug(verdict: str) -> str:
+    """A verdict's CSS name: ``partly confirmed`` -> ``partly-confirmed``, ``obsolete since r3`` -> ``obsolete``."""
+    return "obsolete" if verdict.startswith("obsolete") else verdict.replace(" ", "-")
+
+
+def badge(verdict: str) -> nodes.inline:
+    """A verdict's badge: its word, with a colour and an icon per kind (from claims.css)."""
+    return nodes.inline(text=verdict, classes=["claim-badge", f"claim-badge-{verdict_slug(verdict)}"])
 
 
 def id_key(claim_id: str) -> tuple[str, int]:
@@ -204,7 +216,7 @@ class ClaimDirective(SphinxDirective):
         if not text:
             raise self.error(f"claim {claim_id}: state the claim in one line as the directive's content")
 
-        slug = "obsolete" if verdict.startswith("obsolete") else verdict.replace(" ", "-")
+        slug = verdict_slug(verdict)
         box = nodes.container(
             classes=["claim", f"claim-{slug}", *self.options.get("class", [])],
             ids=[f"claim-{anchor_of(claim_id)}"],
@@ -215,7 +227,9 @@ class ClaimDirective(SphinxDirective):
         box["figure"] = figure
 
         head = nodes.paragraph(classes=["claim-verdict"])
-        head += nodes.strong(text=f"Verdict: {verdict}")
+        head += nodes.strong(text="Verdict:")
+        head += nodes.Text(" ")
+        head += badge(verdict)
         if figure:
             head += nodes.Text(f" \u2014 {figure}")
         elif verdict == "pending":
@@ -229,34 +243,30 @@ class ClaimDirective(SphinxDirective):
         # The table shows the claim as plain text (markup rendered, links dropped).
         box["claim_text"] = "".join(node.astext() for node in inline)
         box += body
-        # The claim's history as Sphinx's own version markers: when the page made it, and (with
-        # ``:changed: rN: text`` or ``:dropped: rN: text``) when a later revision changed or dropped it.
-        box += _version_node("versionadded", revision.split(",")[0].strip(), f"{claim_id} in the page's text.")
-        for option, kind in (("changed", "versionchanged"), ("dropped", "deprecated")):
+        # The claim's history, quietly: when the page made it, and (with ``:changed: rN: text`` or
+        # ``:dropped: rN: text``) when a later revision changed it or found it no longer applies.
+        labels = self.config.claims_history_labels
+        first = revision.split(",")[0].strip()
+        box += _history_node("added", labels["added"].format(rev=first), "")
+        for option in ("changed", "dropped"):
             if option in self.options:
                 rev, sep, note = self.options[option].partition(":")
                 if not sep or not re.fullmatch(r"r\d+", rev.strip()):
                     raise self.error(
                         f"claim {claim_id}: :{option}: must read 'rN: what changed', not {self.options[option]!r}"
                     )
-                box += _version_node(kind, rev.strip(), " ".join(note.split()))
+                box += _history_node(option, labels[option].format(rev=rev.strip()), " ".join(note.split()))
         box.line = self.lineno
         box.source, _ = self.get_source_info()
         return [box, *messages]
 
 
-def _version_node(kind: str, version: str, text: str) -> addnodes.versionmodified:
-    """A node like the one ``{versionadded}``, ``{versionchanged}`` or ``{deprecated}`` makes."""
-    node = addnodes.versionmodified()
-    node["type"] = kind
-    node["version"] = version
-    label = versionlabels[kind] % version
-    node += nodes.paragraph(
-        "",
-        "",
-        nodes.inline("", f"{label}: ", classes=["versionmodified", versionlabel_classes[kind]]),
-        nodes.Text(text),
-    )
+def _history_node(kind: str, label: str, text: str) -> nodes.paragraph:
+    """One quiet line of a claim's history: "In the page since r2.", "Changed in r4: ..."."""
+    node = nodes.paragraph(classes=["claim-history", f"claim-history-{kind}"])
+    node += nodes.inline("", f"{label}: " if text else f"{label}.", classes=["claim-history-label"])
+    if text:
+        node += nodes.Text(text)
     return node
 
 
@@ -475,18 +485,36 @@ def build_table(claims: dict[str, dict[str, Any]], classes: list[str]) -> nodes.
         claim = claims[claim_id]
         link = nodes.reference("", "", nodes.Text(claim_id), internal=True, refid=claim["anchor"])
         verdict = claim["verdict"]
-        slug = "obsolete" if verdict.startswith("obsolete") else verdict.replace(" ", "-")
+        slug = verdict_slug(verdict)
         tbody += _row(
             [
                 link,
                 nodes.Text(claim["text"]),
                 nodes.Text(claim["revision"]),
-                nodes.inline(text=verdict, classes=["claim-verdict", f"claim-{slug}"]),
+                badge(verdict),
                 nodes.Text(claim["figure"]),
             ],
             classes=[f"claim-row-{slug}"],
         )
     return table
+
+
+def badge_headings(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Put each claim's verdict badge at the end of its section's heading.
+
+    This runs on the resolved doctree, after the table of contents was
+    collected, so the page's contents and the navigation keep the plain titles.
+    """
+    for box in list(doctree.findall(nodes.container)):
+        if "claim_id" not in box:
+            continue
+        section = box.parent
+        while section is not None and not isinstance(section, nodes.section):
+            section = section.parent
+        if section is None or not section.children or not isinstance(section[0], nodes.title):
+            continue
+        section[0] += nodes.Text(" ")
+        section[0] += badge(box["verdict"])
 
 
 def resolve_tables(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -518,6 +546,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("claims_expected", {}, "env", types=frozenset({dict}))
     # The IDs a {claim} may take; their sections are labelled with the lower-case ID.
     app.add_config_value("claims_id_pattern", r"O\d+", "env", types=frozenset({str}))
+    # How a claim's history reads in its box ({rev} is the revision); a page may phrase them its own way.
+    app.add_config_value(
+        "claims_history_labels",
+        {"added": "In the page since {rev}", "changed": "Changed in {rev}", "dropped": "Dropped in {rev}"},
+        "env",
+        types=frozenset({dict}),
+    )
     app.add_node(
         claims_table,
         html=(_skip, None),
@@ -531,6 +566,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_env_collector(ClaimsCollector)
     app.connect("build-finished", report)
     app.connect("doctree-resolved", resolve_tables)
+    app.connect("doctree-resolved", badge_headings)
     app.connect("builder-inited", _add_static)
     app.add_css_file("claims.css")
-    return {"version": "1", "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1", "env_version": 3, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -314,7 +314,9 @@ def fork_bomb(
     Parameters
     ----------
     kernel
-        A zalloc-era kernel preset (2005, 2007, 2009), e.g. ``gnumach(2005, zone_map="8 MiB")``.
+        A kernel preset, e.g. ``gnumach(2005, zone_map="8 MiB")``: a zalloc-era one
+        (2005, 2007, 2009) ends at the zone map or the ipc spaces cap, the 2013 one
+        (GNU Mach 1.4's slab allocator) in failed forks once RAM or ``kernel_map`` runs out.
     start
         Where the bomb is started: ``"console"`` (the Mach console), ``"ssh"``
         (a raw ssh session) or ``"screen"`` (screen inside an ssh session).
