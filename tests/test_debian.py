@@ -1,4 +1,7 @@
-"""Debian's gnumach of 2005 to 2009 (``14_alloc_params.patch``): the preset, its derived maxima, the reference."""
+"""Debian's gnumach of 2005 to 2009 (``14_alloc_params.patch``): the preset, its derived maxima, the reference.
+
+Its zone table is a golden table of ``tests/test_reference_tables.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,10 @@ import numpy as np
 import pytest
 
 import zonemodel
-from tests import reference
 from tests.test_forkbomb import _random_kernel, check_against_reference
 from zonemodel.errors import ParameterError, UnknownPresetError
 from zonemodel.model.eras import mach_param_maxima
 from zonemodel.model.provenance import Source
-from zonemodel.model.zones import zone_specs
 
 MiB = 2**20
 CASES = 120
@@ -75,27 +76,6 @@ def test_the_three_day_18_mib_value_is_an_override() -> None:
 def test_bad_distros(year: int, distro: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         zonemodel.gnumach(year, distro=distro)  # type: ignore[arg-type]
-
-
-def test_debian_zone_maxima_in_the_reference_and_the_model() -> None:
-    """The zone table of Debian's 2005 kernel: tasks, threads, pcb and the IPC zones 64 times larger."""
-    kernel = zonemodel.gnumach(2005, distro="debian")
-    want = {
-        "tasks": (132, 2112, 65536, ""),  # 65536 x 132 B = 8448 KiB, whole pages
-        "threads": (336, 5376, 65536, ""),
-        "i386 pcb state": (176, 2816, 65536, ""),
-        "ipc spaces": (64, 1025, 65600, "E"),  # SPACE_MAX 65541 x 64 = 4194624 -> 4198400 B
-        "ipc ports": (76, 8039, 433259, ""),  # PORT_MAX 433216 x 76 = 32924416 -> 32927744 B
-        "ipc port sets": (20, 641, 131276, "E"),  # SET_MAX 131272 x 20 = 2625440 -> 2625536 B
-    }
-    rows = {}
-    for z in reference.zone_table(kernel):
-        flags = "E" * bool(z.flags & reference.ZONE_EXHAUSTIBLE) + "C" * bool(z.flags & reference.ZONE_COLLECTABLE)
-        assert z.max_size is not None
-        rows[z.name] = (z.elem_size, z.max_size // 4096, z.max_size // z.elem_size, flags)
-    assert {name: rows[name] for name in want} == want
-    model = {s.name: (s.elem_size, s.max_size // 4096, s.max_size // s.elem_size) for s in zone_specs(kernel)}
-    assert {name: model[name] for name in want} == {name: row[:3] for name, row in want.items()}
 
 
 @pytest.mark.parametrize("case", range(CASES))
