@@ -83,3 +83,17 @@ def test_kernel_matches_reference_on_debian_kernels(case: int) -> None:
     """Random Debian kernels (2005 and 2007, zone maps to 17 MiB) and seeds: kernel and reference agree exactly."""
     rng = np.random.default_rng(np.random.SeedSequence(14).spawn(CASES)[case])
     check_against_reference(_random_kernel(rng, "debian"), rng)
+
+
+@pytest.mark.parametrize("case", range(20))
+def test_kernel_matches_reference_past_the_upstream_cap(case: int) -> None:
+    """Debian's preset with its fitted values and 12 to 18 MiB zone maps: bombs well past 1088 spaces still agree."""
+    rng = np.random.default_rng(np.random.SeedSequence(65541).spawn(20)[case])
+    kernel = zonemodel.gnumach(
+        int(rng.choice([2005, 2007])),
+        distro="debian",
+        zone_map=int(rng.integers(3072, 4608)) * 4096,
+        ram=int(rng.integers(192, 400)) * MiB,
+        background_rate=float(rng.uniform(0, 0.1)),
+    )
+    check_against_reference(kernel, rng)
