@@ -21,6 +21,7 @@ REVISIONS = {
     "r3": "2012-04-17",
     "r4": "2026",
     "r4.1": "2026-11-26",
+    "r5": "2026-12-01",
 }
 
 # Directives that Sybil cannot run (only Sphinx's doctest builder knows them).
