@@ -82,7 +82,7 @@ class Kernel:
     in bytes, counts are plain integers.  Instances are immutable; use
     :meth:`replace` (or :func:`gnumach` with overrides) to change a field.
     Every way of making one (the constructor, :meth:`replace`,
-    :func:`dataclasses.replace`, unpickling) checks each field against its
+    ``dataclasses.replace``, unpickling) checks each field against its
     allowed range and raises :class:`~zonemodel.errors.ParameterError`
     otherwise.
 
@@ -423,7 +423,7 @@ def gnumach(year: int, *, distro: str = "upstream", **overrides: int | str | flo
         16 MiB (18 MiB from 2005-05-11 to 05-14; give ``zone_map="18 MiB"``
         for it) and multiplied TASK_MAX and THREAD_MAX by 64.  The maxima
         that ``kern/mach_param.h`` derives from them (SPACE_MAX, PORT_MAX,
-        SET_MAX) are computed by :func:`zonemodel.model.eras.mach_param_maxima`.
+        SET_MAX) are computed by ``zonemodel.model.eras.mach_param_maxima()``.
         Overriding ``task_max`` or ``thread_max`` does not recompute them.
     **overrides
         Any :class:`Kernel` field except ``year``.  Sizes accept bytes or

@@ -369,7 +369,7 @@ def compare_kernels(
     Without *refit* every kernel runs with the fitted parameters it carries,
     which must be the same on all of them (a ``ValueError`` otherwise): the
     presets of both distributions ship the 2005 fit.  With *refit* each kernel
-    is first fitted again with :func:`_fit_at` at its own zone map, on the
+    is first fitted again with ``_fit_at()`` at its own zone map, on the
     same targets, and :attr:`Comparison.values` reports what each one got.
 
     *kernels* defaults to :func:`kernels_2005`.  Takes a few seconds per
