@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import zonemodel
 from zonemodel.model.kernel import FIELD_NAMES
 from zonemodel.studies import calibration
@@ -55,3 +57,29 @@ def test_observed_figures_are_not_read_by_model_code() -> None:
                 names = [a.name for a in node.names]
             if any(n.startswith("zonemodel.studies.targets") for n in names):
                 assert path.name in READERS, f"{path.name} reads observed figures"
+
+
+def test_compare_kernels_runs_each_kernel_with_the_same_targets_and_fitted_values() -> None:
+    """A fast comparison (3 runs): per-observation errors side by side, counts as fork_bomb's medians."""
+    kernels = {
+        "upstream": zonemodel.gnumach(2005, zone_map="16 MiB"),
+        "debian": zonemodel.gnumach(2005, distro="debian"),
+    }
+    result = calibration.compare_kernels(kernels, runs=3)
+    assert result.kernels == ("upstream", "debian")
+    assert result.values["upstream"] == result.values["debian"]
+    errors = result.errors()
+    assert set(errors["debian"]) == {"O7", "O9", "O10", "O12", "total"}
+    assert errors["debian"]["total"] == pytest.approx(sum(v for o, v in errors["debian"].items() if o != "total"))
+    runs = zonemodel.fork_bomb(kernels["debian"], runs=3, seed=calibration.FIT_SEED)
+    assert isinstance(runs, zonemodel.ForkBombRuns)
+    console = result.figure("debian", "O7", "console")
+    assert (console.model, console.target, console.limit) == (runs.median, 1040, runs.limits[0][0])
+    assert result.figure("upstream", "O7", "console").limit == "ipc spaces"
+    assert "O12" in result.table() and "debian" in result.table().splitlines()[0]
+
+
+def test_compare_kernels_refuses_kernels_with_different_fits() -> None:
+    kernels = {"a": zonemodel.gnumach(2005), "b": zonemodel.gnumach(2005, system_tasks=40)}
+    with pytest.raises(ValueError, match="different fitted parameters"):
+        calibration.compare_kernels(kernels, runs=1)

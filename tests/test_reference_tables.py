@@ -1,4 +1,4 @@
-"""Golden tables: the zone table and the boot budget of the 2005 and 2007 presets, as literal numbers.
+"""Golden tables: the zone table and the boot budget of the 2005 and 2007 presets (and Debian's 2005 zone table).
 
 The numbers are worked out by hand from GNU Mach's sources (the zinit calls,
 kern/mach_param.h, vm_mem_bootstrap; see ``gnumach-facts.md`` sections 1 to 3)
@@ -58,7 +58,20 @@ ZONES_2007 = [
     *ZONES_2005[4:],
 ]
 
-ZONES = {2005: ZONES_2005, 2007: ZONES_2007}
+# Debian 2005 (debian/patches/14_alloc_params.patch): TASK_MAX and THREAD_MAX 65536, so by kern/mach_param.h's
+# formulas SPACE_MAX 65541, PORT_MAX 433216, SET_MAX 131272.
+ZONES_DEBIAN_2005 = [
+    ("tasks", 132, 2112, 65536, ""),  # 65536 x 132 = 8650752 B, exactly 2112 pages
+    ("threads", 336, 5376, 65536, ""),  # 65536 x 336 = 22020096 B
+    ("i386 pcb state", 176, 2816, 65536, ""),  # 65536 x 176 = 11534336 B
+    ("ipc spaces", 64, 1025, 65600, "E"),  # SPACE_MAX 65541 x 64 = 4194624 -> 4198400 B
+    ZONES_2005[4],
+    ("ipc ports", 76, 8039, 433259, ""),  # PORT_MAX 433216 x 76 = 32924416 -> 32927744 B
+    ("ipc port sets", 20, 641, 131276, "E"),  # SET_MAX 131272 x 20 = 2625440 -> 2625536 B
+    *ZONES_2005[7:],
+]
+
+ZONES = {(2005, "upstream"): ZONES_2005, (2007, "upstream"): ZONES_2007, (2005, "debian"): ZONES_DEBIAN_2005}
 
 # Bytes a collectable zone takes from the zone map at a time (zinit's alloc: the element size).
 COLLECTABLE_ALLOC = {"kalloc.4096": 4096, "kalloc.8192": 8192}
@@ -107,18 +120,18 @@ def _model_zones(kernel: zonemodel.Kernel) -> list[tuple[str, int, int, int, str
     return rows
 
 
-@pytest.mark.parametrize("year", [2005, 2007])
-def test_reference_zone_table_is_the_golden_table(year: int) -> None:
-    kernel = zonemodel.gnumach(year)
-    assert _reference_zones(kernel) == ZONES[year]
+@pytest.mark.parametrize(("year", "distro"), ZONES)
+def test_reference_zone_table_is_the_golden_table(year: int, distro: str) -> None:
+    kernel = zonemodel.gnumach(year, distro=distro)
+    assert _reference_zones(kernel) == ZONES[year, distro]
     alloc = {z.name: z.alloc_size for z in reference.zone_table(kernel) if z.flags & reference.ZONE_COLLECTABLE}
     assert alloc == COLLECTABLE_ALLOC
 
 
-@pytest.mark.parametrize("year", [2005, 2007])
-def test_model_zone_table_is_the_golden_table(year: int) -> None:
-    kernel = zonemodel.gnumach(year)
-    assert _model_zones(kernel) == ZONES[year]
+@pytest.mark.parametrize(("year", "distro"), ZONES)
+def test_model_zone_table_is_the_golden_table(year: int, distro: str) -> None:
+    kernel = zonemodel.gnumach(year, distro=distro)
+    assert _model_zones(kernel) == ZONES[year, distro]
     assert {s.name: s.alloc_size for s in zone_specs(kernel) if s.collectable} == COLLECTABLE_ALLOC
 
 

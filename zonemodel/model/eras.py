@@ -20,10 +20,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, TypeAlias
 
-from zonemodel.errors import UnknownPresetError
+from zonemodel.errors import ParameterError, UnknownPresetError
 from zonemodel.model.provenance import Document, Estimate, Fitted, Provenance, Source
 
-__all__ = ["CHANGES_2007", "CHANGES_2009", "CHANGES_2013", "ERAS", "GNUMACH_2005", "Entry", "Era", "era_table"]
+__all__ = [
+    "CHANGES_2007",
+    "CHANGES_2009",
+    "CHANGES_2013",
+    "DEBIAN_ALLOC_PARAMS",
+    "DISTROS",
+    "ERAS",
+    "GNUMACH_2005",
+    "Entry",
+    "Era",
+    "era_table",
+    "mach_param_maxima",
+    "preset_table",
+]
 
 Entry: TypeAlias = tuple[Any, Provenance]
 """A field's value and where it comes from."""
@@ -46,10 +59,51 @@ _SIZEOF = "sizeof measured by compiling the historical headers with gcc -m32 (i3
 _GLIBC = "glibc 2.3 (Debian GNU/Hurd 2005)"
 _HURD05 = "GNU Hurd b2d343be"
 _ZP = "zalloc panics, r2 (2007-04-12), antrik/Olaf Buddenhagen, Hurd wiki"
+_DEB_ADDED = "Debian gnumach packaging 2677f79 (2005-05-11)"
+_DEB_16 = "Debian gnumach packaging 9219473 (2005-05-14)"
+_DEB_SHIPPED = (
+    "shipped in every Debian gnumach from 1:20050501-2 (2005-05-14) to 2:1.3.99.dfsg.cvs20080708-1; "
+    "the x64 change was removed in bfaa557 (2008-12-29)"
+)
 
 
 def _sizeof(header: str, commit: str = _GM05) -> Source:
     return Source(header, commit, note=_SIZEOF)
+
+
+def mach_param_maxima(task_max: int, thread_max: int) -> dict[str, int]:
+    """The maxima that ``kern/mach_param.h`` derives from ``TASK_MAX`` and ``THREAD_MAX``.
+
+    The formulas are those of GNU Mach 1.3 to 2011 (``b42bd0d6`` to ``88382234``)::
+
+        PORT_MAX  = (TASK_MAX * 3 + THREAD_MAX) + (THREAD_MAX * 2) + 40000    (:53)
+        SET_MAX   = TASK_MAX + THREAD_MAX + 200                               (:58)
+        SPACE_MAX = TASK_MAX + 5                                              (:63)
+
+    >>> mach_param_maxima(1024, 1024)
+    {'port_max': 46144, 'set_max': 2248, 'space_max': 1029}
+    >>> mach_param_maxima(65536, 65536)  # Debian's 14_alloc_params.patch (x64)
+    {'port_max': 433216, 'set_max': 131272, 'space_max': 65541}
+    """
+    return {
+        "port_max": (task_max * 3 + thread_max) + thread_max * 2 + 40000,
+        "set_max": task_max + thread_max + 200,
+        "space_max": task_max + 5,
+    }
+
+
+_FORMULAS: Final = {
+    "port_max": "kern/mach_param.h:53 formula PORT_MAX = (TASK_MAX * 3 + THREAD_MAX) + THREAD_MAX * 2 + 40000",
+    "set_max": "kern/mach_param.h:58 formula SET_MAX = TASK_MAX + THREAD_MAX + 200",
+    "space_max": "kern/mach_param.h:63 formula SPACE_MAX = TASK_MAX + 5",
+}
+
+
+def _derived_maxima(task_max: int, thread_max: int, commit: str, note: str = "") -> dict[str, Entry]:
+    """Entries of the derived maxima, computed by :func:`mach_param_maxima`, with the formula as provenance."""
+    values = mach_param_maxima(task_max, thread_max)
+    why = f"computed from TASK_MAX {task_max} and THREAD_MAX {thread_max}" + (f"; {note}" if note else "")
+    return {name: (value, Source(_FORMULAS[name], commit, note=why)) for name, value in values.items()}
 
 
 GNUMACH_2005: Final[Era] = {
@@ -87,12 +141,10 @@ GNUMACH_2005: Final[Era] = {
             note="12 B pv head + 1 attribute byte + 1 lock bit per page = 13.125 B",
         ),
     ),
-    "task_max": (1024, Source("kern/mach_param.h (TASK_MAX)", _GM13)),
-    "thread_max": (1024, Source("kern/mach_param.h (THREAD_MAX)", _GM13)),
-    "port_max": (46144, Source("kern/mach_param.h (PORT_MAX)", _GM13)),
-    "space_max": (1029, Source("kern/mach_param.h (SPACE_MAX = TASK_MAX + 5)", _GM13)),
-    "ite_max": (65536, Source("kern/mach_param.h (ITE_MAX)", _GM13)),
-    "set_max": (2248, Source("kern/mach_param.h (SET_MAX)", _GM13)),
+    "task_max": (1024, Source("kern/mach_param.h:44 (TASK_MAX)", _GM13)),
+    "thread_max": (1024, Source("kern/mach_param.h:41 (THREAD_MAX)", _GM13)),
+    **_derived_maxima(1024, 1024, _GM13),
+    "ite_max": (65536, Source("kern/mach_param.h:61 (ITE_MAX)", _GM13)),
     "ipc_spaces_exhaustible": (True, Source("ipc/ipc_init.c:80 (ZONE_EXHAUSTIBLE)", _GM13)),
     "ram_above_direct_map": (
         "no boot",
@@ -309,3 +361,67 @@ def era_table(year: int) -> dict[str, Entry]:
         if era == year:
             return table
     raise UnknownPresetError(f'"year": no preset for {year!r}; presets exist for {", ".join(str(y) for y, _ in ERAS)}')
+
+
+_PATCH = "debian/patches/14_alloc_params.patch"
+DEBIAN_ALLOC_PARAMS: Final[Era] = {
+    "zone_map": (
+        16 * _MiB,
+        Source(
+            f"{_PATCH} (zone_map_size)",
+            _DEB_16,
+            note=f"added in 2677f79 (2005-05-11) with 18 MiB, 16 MiB three days later (no reason given); "
+            f"{_DEB_SHIPPED}",
+        ),
+    ),
+    "task_max": (
+        64 * 1024,
+        Source(f"{_PATCH} (TASK_MAX x 64)", _DEB_ADDED, note=f"ACT_MAX and ACTPOOL_MAX x 64 too; {_DEB_SHIPPED}"),
+    ),
+    "thread_max": (
+        64 * 1024,
+        Source(f"{_PATCH} (THREAD_MAX x 64)", _DEB_ADDED, note=f"ACT_MAX and ACTPOOL_MAX x 64 too; {_DEB_SHIPPED}"),
+    ),
+    **_derived_maxima(64 * 1024, 64 * 1024, f"{_GM13} with {_PATCH} of {_DEB_ADDED}"),
+}
+"""Debian's ``14_alloc_params.patch`` (Neal Walfield): a 16 MiB zone map and TASK_MAX, THREAD_MAX x 64.
+
+Applied on top of the 2005 or the 2007 preset by ``gnumach(year, distro="debian")``.
+``ACT_MAX`` and ``ACTPOOL_MAX`` have no field in the model.  The derived maxima
+are computed by :func:`mach_param_maxima` from the patched TASK_MAX and THREAD_MAX.
+"""
+
+DISTROS: Final[Mapping[str, Mapping[int, Era]]] = {
+    "upstream": {year: {} for year, _ in ERAS},
+    "debian": {2005: DEBIAN_ALLOC_PARAMS, 2007: DEBIAN_ALLOC_PARAMS},
+}
+"""Each distribution's changes to the preset of a year: none upstream, Debian's patch on 2005 and 2007."""
+
+
+def preset_table(year: int, distro: str = "upstream") -> dict[str, Entry]:
+    """The full table of preset *year* as *distro* built it: :func:`era_table` with the distribution's changes.
+
+    Raises
+    ------
+    ParameterError
+        If *distro* is not one of :data:`DISTROS`.
+    UnknownPresetError
+        If *year* has no preset, or *distro* no kernel of that year.
+
+    Examples
+    --------
+    >>> table = preset_table(2005, "debian")
+    >>> table["task_max"][0], table["space_max"][0], table["zone_map"][0] == 16 * 2**20
+    (65536, 65541, True)
+    """
+    if not isinstance(distro, str) or distro not in DISTROS:
+        raise ParameterError(f'"distro" must be one of {", ".join(map(repr, DISTROS))}, got {distro!r}')
+    table = era_table(year)
+    changes = DISTROS[distro]
+    if year not in changes:
+        raise UnknownPresetError(
+            f'"distro": {distro!r} has no preset for {year!r}; '
+            f"{distro} presets exist for {', '.join(map(str, changes))}"
+        )
+    table.update(changes[year])
+    return table

@@ -28,14 +28,18 @@ from typing import Any, Final
 import numpy as np
 
 from zonemodel.errors import ParameterError, UnknownPresetError
-from zonemodel.model.eras import ERAS, Entry, era_table
+from zonemodel.model.eras import DISTROS as _DISTRO_TABLES
+from zonemodel.model.eras import ERAS, Entry, preset_table
 from zonemodel.model.provenance import Override, Provenance
 from zonemodel.units import format_size, parse_size
 
-__all__ = ["FIELD_NAMES", "SIZE_FIELDS", "YEARS", "Kernel", "gnumach", "provenance_table"]
+__all__ = ["DISTROS", "FIELD_NAMES", "SIZE_FIELDS", "YEARS", "Kernel", "gnumach", "provenance_table"]
 
 YEARS: Final = tuple(year for year, _ in ERAS)
 """Preset years: the code of GNU Mach and the Hurd as of that year."""
+
+DISTROS: Final = tuple(_DISTRO_TABLES)
+"""Distributions a preset can be built as (``gnumach(year, distro=...)``): ``"upstream"``, ``"debian"``."""
 
 _KiB: Final = 1 << 10
 _MiB: Final = 1 << 20
@@ -402,8 +406,8 @@ def _coerce(name: str, value: Any) -> Any:
     return number
 
 
-def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
-    """Return the GNU Mach preset of *year*, with optional field overrides.
+def gnumach(year: int, *, distro: str = "upstream", **overrides: int | str | float | bool) -> Kernel:
+    """Return the GNU Mach preset of *year*, as *distro* built it, with optional field overrides.
 
     Parameters
     ----------
@@ -414,6 +418,15 @@ def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
         64 MiB, kernel_map 40 MiB + RAM, RAM cut to 5/6 GiB; kernel_map of
         both shrinks to the kernel addresses RAM leaves) or 2013 (GNU Mach
         1.4, slab allocator).
+    distro
+        ``"upstream"`` (the default: GNU Mach's own sources) or ``"debian"``
+        (2005 and 2007 only): Debian's gnumach of May 2005 to February 2009,
+        whose ``debian/patches/14_alloc_params.patch`` set the zone map to
+        16 MiB (18 MiB from 2005-05-11 to 05-14; give ``zone_map="18 MiB"``
+        for it) and multiplied TASK_MAX and THREAD_MAX by 64.  The maxima
+        that ``kern/mach_param.h`` derives from them (SPACE_MAX, PORT_MAX,
+        SET_MAX) are computed by ``zonemodel.model.eras.mach_param_maxima()``.
+        Overriding ``task_max`` or ``thread_max`` does not recompute them.
     **overrides
         Any :class:`Kernel` field except ``year``.  Sizes accept bytes or
         strings with binary units (``"8 MiB"``).
@@ -421,9 +434,9 @@ def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
     Raises
     ------
     UnknownPresetError
-        For a year without a preset or an unknown field.
+        For a year without a preset (for *distro*) or an unknown field.
     ParameterError
-        For a value outside the field's allowed range.
+        For an unknown *distro* or a value outside the field's allowed range.
 
     Examples
     --------
@@ -438,10 +451,19 @@ def gnumach(year: int, **overrides: int | str | float | bool) -> Kernel:
     Traceback (most recent call last):
     ...
     zonemodel.errors.UnknownPresetError: "year": no preset for 2006; presets exist for 2005, 2007, 2009, 2013
+    >>> debian = gnumach(2005, distro="debian")
+    >>> debian.zone_map == 16 * 2**20, debian.task_max, debian.space_max, debian.port_max, debian.set_max
+    (True, 65536, 65541, 433216, 131272)
+    >>> debian.provenance("space_max").file
+    'kern/mach_param.h:63 formula SPACE_MAX = TASK_MAX + 5'
+    >>> gnumach(2005, distro="ubuntu")
+    Traceback (most recent call last):
+    ...
+    zonemodel.errors.ParameterError: "distro" must be one of 'upstream', 'debian', got 'ubuntu'
     """
     if isinstance(year, bool) or year not in YEARS:
         raise UnknownPresetError(f'"year": no preset for {year!r}; presets exist for {", ".join(map(str, YEARS))}')
-    return _from_records(_overridden(era_table(year), overrides))
+    return _from_records(_overridden(preset_table(year, distro), overrides))
 
 
 def provenance_table(kernel: Kernel) -> list[dict[str, str]]:
