@@ -52,7 +52,7 @@ from zonemodel.experiments.results import ForkBombResult, ForkBombRuns, Outcome,
 from zonemodel.model.boot import boot
 from zonemodel.model.kernel import Kernel
 from zonemodel.model.limits import Limits
-from zonemodel.model.policies import UPSTREAM_1997, ThreadPolicy
+from zonemodel.model.policies import UPSTREAM_1997, PolicyKey, ThreadPolicy
 from zonemodel.model.policies import policy as get_policy
 from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
@@ -272,7 +272,7 @@ def fork_bomb(
     chain: bool = ...,
     user: User = ...,
     interval: float | None = ...,
-    policy: str | ThreadPolicy = ...,
+    policy: PolicyKey | ThreadPolicy = ...,
     limits: Limits | None = ...,
     other: int = ...,
     runs: Literal[1] = ...,
@@ -288,7 +288,7 @@ def fork_bomb(
     chain: bool = ...,
     user: User = ...,
     interval: float | None = ...,
-    policy: str | ThreadPolicy = ...,
+    policy: PolicyKey | ThreadPolicy = ...,
     limits: Limits | None = ...,
     other: int = ...,
     runs: int,
@@ -303,7 +303,7 @@ def fork_bomb(
     chain: bool = False,
     user: User = "user",
     interval: float | None = None,
-    policy: str | ThreadPolicy = UPSTREAM_1997,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
     other: int = 0,
     runs: int = 1,
@@ -373,7 +373,7 @@ def fork_bomb_runs(
     chain: bool = False,
     user: User = "user",
     interval: float | None = None,
-    policy: str | ThreadPolicy = UPSTREAM_1997,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
     other: int = 0,
     runs: int,
@@ -404,7 +404,7 @@ def run_replicates(
     chain: bool = False,
     user: User = "user",
     interval: float | None = None,
-    policy: str | ThreadPolicy = UPSTREAM_1997,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     seed: SeedLike,
     first: int,
     count: int,

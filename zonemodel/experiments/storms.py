@@ -43,7 +43,7 @@ from zonemodel.experiments.results import (
 )
 from zonemodel.model.kernel import Kernel
 from zonemodel.model.limits import Limits
-from zonemodel.model.policies import UPSTREAM_1997, ThreadPolicy
+from zonemodel.model.policies import UPSTREAM_1997, PolicyKey, ThreadPolicy
 from zonemodel.model.policies import policy as get_policy
 from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
@@ -134,7 +134,7 @@ def close_burst(
     processes: int,
     ports_each: int,
     close: Close = ...,
-    policy: str | ThreadPolicy = ...,
+    policy: PolicyKey | ThreadPolicy = ...,
     limits: Limits | None = ...,
     other: int = ...,
     runs: Literal[1] = ...,
@@ -149,7 +149,7 @@ def close_burst(
     processes: int,
     ports_each: int,
     close: Close = ...,
-    policy: str | ThreadPolicy = ...,
+    policy: PolicyKey | ThreadPolicy = ...,
     limits: Limits | None = ...,
     other: int = ...,
     runs: int,
@@ -163,7 +163,7 @@ def close_burst(
     processes: int,
     ports_each: int,
     close: Close = "fast",
-    policy: str | ThreadPolicy = UPSTREAM_1997,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
     other: int = 0,
     runs: int = 1,
@@ -280,7 +280,7 @@ def run_replicates(
     processes: int,
     ports_each: int,
     close: Close = "fast",
-    policy: str | ThreadPolicy = UPSTREAM_1997,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
     other: int = 0,
     seed: SeedLike,

@@ -19,19 +19,17 @@ Each value carries its provenance (see :mod:`zonemodel.model.provenance`);
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
-
-import numpy as np
+from typing import Any, Final, Literal
 
 from zonemodel.errors import ParameterError, UnknownPresetError
 from zonemodel.model.eras import DISTROS as _DISTRO_TABLES
 from zonemodel.model.eras import ERAS, Entry, preset_table
+from zonemodel.model.fields import _FLAG, _STRUCT, _choice, _coerce_to, _count, _real, _size, _Spec
 from zonemodel.model.provenance import Override, Provenance
-from zonemodel.units import format_size, parse_size
+from zonemodel.units import format_size
 
 __all__ = ["DISTROS", "FIELD_NAMES", "SIZE_FIELDS", "YEARS", "Kernel", "gnumach", "provenance_table"]
 
@@ -44,36 +42,6 @@ DISTROS: Final = tuple(_DISTRO_TABLES)
 _KiB: Final = 1 << 10
 _MiB: Final = 1 << 20
 _G: Final = 1 << 30
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """How a field is given and checked; each field of :class:`Kernel` holds one in its metadata."""
-
-    kind: str  # "size", "int", "float", "bool", "choice"
-    low: float = 0
-    high: float = float("inf")
-    choices: tuple[str, ...] = ()
-
-
-def _size(low: int, high: int) -> dict[str, _Spec]:
-    return {"spec": _Spec("size", low, high)}
-
-
-def _count(low: int, high: int) -> dict[str, _Spec]:
-    return {"spec": _Spec("int", low, high)}
-
-
-def _real(low: float, high: float) -> dict[str, _Spec]:
-    return {"spec": _Spec("float", low, high)}
-
-
-def _choice(*choices: str) -> dict[str, _Spec]:
-    return {"spec": _Spec("choice", choices=choices)}
-
-
-_FLAG: Final = {"spec": _Spec("bool")}
-_STRUCT: Final = _size(4, 4096)  # sizeof a C structure
 
 
 @dataclass(frozen=True, repr=False)
@@ -98,7 +66,7 @@ class Kernel:
 
     year: int = field(metadata=_count(2005, 2013))
     """Preset year the kernel was built from."""
-    allocator: str = field(metadata=_choice("zalloc", "slab"))
+    allocator: Literal["zalloc", "slab"] = field(metadata=_choice("zalloc", "slab"))
     """``"zalloc"`` (zone allocator, GNU Mach 1.x until 2011) or ``"slab"`` (GNU Mach 1.4)."""
     page_size: int = field(metadata=_size(4096, 4096))
     """Size of a virtual-memory page."""
@@ -150,7 +118,9 @@ class Kernel:
     """SET_MAX: maximum of the ipc port sets zone (exhaustible), in elements."""
     ipc_spaces_exhaustible: bool = field(metadata=_FLAG)
     """Whether the ipc spaces zone may refuse an allocation (until 2011-08-22), which panics ipc_task_init."""
-    ram_above_direct_map: str = field(metadata=_choice("no boot", "kernel_map shrinks", "ignored"))
+    ram_above_direct_map: Literal["no boot", "kernel_map shrinks", "ignored"] = field(
+        metadata=_choice("no boot", "kernel_map shrinks", "ignored")
+    )
     """When RAM plus kernel_map exceed the kernel's addresses: ``"no boot"`` (1997-2006), ``"kernel_map shrinks"``
     to what is left (2006-2011), or ``"ignored"`` (RAM beyond the addresses left by kernel_map is not used, 2011 on)."""
     kmem_waits_for_memory: bool = field(metadata=_FLAG)
@@ -268,7 +238,7 @@ class Kernel:
         :class:`~zonemodel.model.provenance.Override`.
         """
         for name in FIELD_NAMES:
-            object.__setattr__(self, name, _coerce(name, getattr(self, name)))
+            object.__setattr__(self, name, _coerce_to(_SPECS[name], name, getattr(self, name)))
         for name in _SUBMAPS:
             if getattr(self, name) % self.page_size:
                 raise ParameterError(
@@ -365,45 +335,13 @@ def _overridden(recorded: Mapping[str, Entry], overrides: Mapping[str, object]) 
         if name not in FIELD_NAMES or name == "year":
             known = ", ".join(n for n in FIELD_NAMES if n != "year")
             raise UnknownPresetError(f"unknown Kernel field {name!r}; fields that can be set: {known}")
-        result[name] = (_coerce(name, raw), _OVERRIDE)
+        result[name] = (_coerce_to(_SPECS[name], name, raw), _OVERRIDE)
     return result
 
 
 def _from_records(recorded: Mapping[str, Entry]) -> Kernel:
     """The kernel whose fields have the recorded values, with their provenance."""
     return Kernel(**{name: value for name, (value, _) in recorded.items()}, _recorded=recorded)
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """*value* checked against the range of field *name*; sizes in bytes, numpy scalars as Python numbers."""
-    spec = _SPECS[name]
-    raw = value
-    if spec.kind == "bool":
-        if not isinstance(value, (bool, np.bool_)):
-            raise ParameterError(f'"{name}" must be True or False, got {value!r}')
-        return bool(value)
-    if spec.kind == "choice":
-        if value not in spec.choices:
-            raise ParameterError(f'"{name}" must be one of {", ".join(map(repr, spec.choices))}, got {value!r}')
-        return value
-    if type(value) is not int and not isinstance(value, bool) and isinstance(value, numbers.Integral):
-        value = int(value)  # numpy integer scalars and other integers
-    number: int | float
-    if spec.kind == "size":
-        number = parse_size(value, name=name)
-    elif spec.kind == "int":
-        if type(value) is not int:  # a bool, a float, a string...
-            raise ParameterError(f'"{name}" must be an integer, got {raw!r}')
-        number = value
-    else:
-        if type(value) is not float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-            raise ParameterError(f'"{name}" must be a number, got {raw!r}')
-        number = float(value)
-    if not spec.low <= number <= spec.high:
-        low = format_size(int(spec.low)) if spec.kind == "size" else spec.low
-        high = format_size(int(spec.high)) if spec.kind == "size" else spec.high
-        raise ParameterError(f'"{name}" must be between {low} and {high}, got {raw!r}')
-    return number
 
 
 def gnumach(year: int, *, distro: str = "upstream", **overrides: int | str | float | bool) -> Kernel:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, TypeAlias
 
 import numpy as np
 
@@ -29,9 +29,16 @@ __all__ = [
     "POLICIES",
     "UPSTREAM_1997",
     "UPSTREAM_2012",
+    "PolicyKey",
+    "PolicyKind",
     "ThreadPolicy",
     "policy",
 ]
+
+PolicyKey: TypeAlias = Literal["upstream-1997", "debian-throttle", "upstream-2012", "libpager-2014", "headroom"]
+"""The key of a shipped policy (see :data:`POLICIES`)."""
+PolicyKind: TypeAlias = Literal["unbounded", "throttle", "depress", "fixed", "headroom"]
+"""How a policy decides."""
 
 _KINDS: Final = ("unbounded", "throttle", "depress", "fixed", "headroom")
 MAX_THREADS: Final = 1_000_000
@@ -46,7 +53,7 @@ class ThreadPolicy:
     """Short name, used by :func:`policy`."""
     name: str
     """What it is, in a few words."""
-    kind: str
+    kind: PolicyKind
     """``"unbounded"``, ``"throttle"``, ``"depress"``, ``"fixed"`` or ``"headroom"``."""
     source: str
     """Where the rule comes from."""
@@ -130,7 +137,7 @@ POLICIES: Final = {p.key: p for p in (UPSTREAM_1997, DEBIAN_THROTTLE, UPSTREAM_2
 """Every shipped policy by key."""
 
 
-def policy(value: str | ThreadPolicy) -> ThreadPolicy:
+def policy(value: PolicyKey | ThreadPolicy) -> ThreadPolicy:
     """A policy given by key or as a :class:`ThreadPolicy`."""
     if isinstance(value, ThreadPolicy):
         return value

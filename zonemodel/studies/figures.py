@@ -209,8 +209,8 @@ def storm_traces(
 
     base = kernel if kernel is not None else gnumach(2005)
     traces = []
-    for key in POLICIES:
-        result = close_burst(base, processes=processes, ports_each=ports_each, policy=key, seed=seed)
+    for key, pol in POLICIES.items():
+        result = close_burst(base, processes=processes, ports_each=ports_each, policy=pol, seed=seed)
         rows = result.trace
         traces.append(
             StormTrace(
