@@ -80,7 +80,7 @@ def _boot(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: in
     return _boot_tasks(m, base_q, kernel_spaces, kernel_threads, tasks, ports)
 
 
-@kernel
+@kernel(refcount=False)
 def _background_exits(m: Machine, w: Workload, state: np.ndarray, bg: np.ndarray, nbg: int) -> int:
     """Each running background task exits with probability ``fp[F_BG_EXIT]``, in order; return how many run."""
     i = 0
@@ -88,14 +88,15 @@ def _background_exits(m: Machine, w: Workload, state: np.ndarray, bg: np.ndarray
         if _uniform(state) < w.fp[F_BG_EXIT]:
             _exit(m, w.base_q, 1, bg[i, P_TIDX], bg[i, P_ADDR])
             for j in range(i, nbg - 1):
-                bg[j, :] = bg[j + 1, :]
+                for c in range(P_SIZE):
+                    bg[j, c] = bg[j + 1, c]
             nbg -= 1
         else:
             i += 1
     return nbg
 
 
-@kernel
+@kernel(refcount=False)
 def _background_step(m: Machine, w: Workload, state: np.ndarray, bg: np.ndarray, nbg: int) -> tuple[int, int]:
     """One step of the background: maybe start a task (recorded in ``bg``), then let tasks exit.
 
@@ -111,19 +112,19 @@ def _background_step(m: Machine, w: Workload, state: np.ndarray, bg: np.ndarray,
     return OK, _background_exits(m, w, state, bg, nbg)
 
 
-@kernel
+@kernel(refcount=False)
 def _bomb(
-    m: Machine, w: Workload, state: np.ndarray, children: np.ndarray, bg: np.ndarray
+    m: Machine, w: Workload, state: np.ndarray, children: np.ndarray, bg: np.ndarray, rec: np.ndarray
 ) -> tuple[int, int, int, int]:
     """Fork children until a limit; return (children, status, who hit it, background tasks alive).
 
     ``children`` and ``bg`` (rows of ``P_*``) receive each process's entry-table
     size index and kalloc_map address; ``children`` may have no rows when
-    nobody needs them.
+    nobody needs them; ``rec`` (``P_*``) is scratch.  Compiled without
+    reference counting, like every kernel it calls: the caller owns the arrays.
     """
     count = 0
     nbg = 0
-    rec = np.empty(P_SIZE, dtype=np.int64)
     for _ in range(m.gp[G_MAX_CHILDREN]):
         status, nbg = _background_step(m, w, state, bg, nbg)
         if status != OK:
@@ -131,7 +132,8 @@ def _bomb(
         generation = count + 1 if m.gp[G_CHAIN] else 1
         status = _spawn(m, w.child_q, generation, rec)
         if children.shape[0] > count:
-            children[count, :] = rec
+            for c in range(P_SIZE):
+                children[count, c] = rec[c]
         if status != OK:
             return count, status, WHO_CHILD, nbg
         count += 1
@@ -160,5 +162,6 @@ def _bomb_many(m0: Machine, w: Workload, states: np.ndarray, rows: np.ndarray) -
         m = _copy_machine(m0)
         children = np.empty((0, P_SIZE), dtype=np.int64)  # no records needed: nothing is killed afterwards
         bg = np.empty((m.gp[G_MAX_CHILDREN] + 1, P_SIZE), dtype=np.int64)
-        count, status, who, nbg = _bomb(m, w, states[r].copy(), children, bg)
+        rec = np.empty(P_SIZE, dtype=np.int64)
+        count, status, who, nbg = _bomb(m, w, states[r].copy(), children, bg, rec)
         _record(rows, r, m, count, status, who, nbg)

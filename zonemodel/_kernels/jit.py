@@ -68,8 +68,10 @@ def kernel(
 
     ``refcount=False`` compiles the kernel without numba's runtime (NRT), so
     the kernel and everything inlined into it do no reference counting: for
-    the event loops, where the atomic increments and decrements of a dozen
-    arrays per event cost more than the event itself.  Such a kernel must not
+    the event loops and every allocation-free kernel of the fork bomb (the
+    allocator, processes, the background), where the atomic increments and
+    decrements of the arrays in a bundle, at every call and every field
+    taken from it, cost more than the work itself.  Such a kernel must not
     create or return arrays; its caller owns every array it is given.  numba
     uses the same option for its own hot paths.  If this numba lacks it, the
     kernel is compiled with the runtime (same results, slower).

@@ -75,7 +75,7 @@ from zonemodel._kernels.layout import (
 from zonemodel._kernels.zalloc import _zalloc, _zalloc_n, _zfree_n
 
 
-@kernel
+@kernel(refcount=False)
 def _km_alloc(res: np.ndarray, pages: int) -> int:
     """First fit: the lowest free range of kalloc_map with *pages* pages, or -1."""
     n = res[R_KM_SEGMENTS]
@@ -95,7 +95,7 @@ def _km_alloc(res: np.ndarray, pages: int) -> int:
     return -1
 
 
-@kernel
+@kernel(refcount=False)
 def _km_free(res: np.ndarray, start: int, pages: int) -> bool:
     """Give a range back, merging it with free neighbours; False if the segment table is full."""
     n = res[R_KM_SEGMENTS]
@@ -138,7 +138,7 @@ def _kalloc_zone(nbytes: int) -> int:
     return z
 
 
-@kernel
+@kernel(refcount=False)
 def _pages_in_use(m: Machine) -> int:
     """Physical pages in use: boot, zone-map pages, kalloc_map pages and the processes' own pages."""
     gp = m.gp
@@ -178,7 +178,7 @@ def _kfree(m: Machine, nbytes: int, addr: int) -> None:
         # else the range stays lost: more holes than the allocator tracks (KM_CAP)
 
 
-@kernel
+@kernel(refcount=False)
 def _grow_table(m: Machine, tidx: int, addr: int, names: int) -> tuple[int, int, int]:
     """Grow a table (size index *tidx*, at *addr*) until it holds *names*; return (status, tidx, addr).
 
@@ -197,7 +197,7 @@ def _grow_table(m: Machine, tidx: int, addr: int, names: int) -> tuple[int, int,
     return OK, tidx, addr
 
 
-@kernel
+@kernel(refcount=False)
 def _spawn(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) -> int:
     """Create one process described by *q*: :func:`_spawn_objects`, with the slab era's errors.
 
@@ -216,7 +216,7 @@ def _spawn(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) -> int:
     return status
 
 
-@kernel
+@kernel(refcount=False)
 def _spawn_objects(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) -> int:
     """Create one process described by *q*; store its table's size index and address in *rec* (``P_*``)."""
     zones, ms, res, gp, its = m.zones, m.ms, m.res, m.gp, m.its
@@ -270,7 +270,7 @@ def _spawn_objects(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) 
     return OK
 
 
-@kernel
+@kernel(refcount=False)
 def _exit(m: Machine, q: np.ndarray, generation: int, tidx: int, addr: int) -> None:
     """Destroy a process created by a successful :func:`_spawn`: everything goes back to free lists."""
     zones, res, gp = m.zones, m.res, m.gp

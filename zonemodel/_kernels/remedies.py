@@ -86,13 +86,13 @@ from zonemodel._kernels.layout import (
 from zonemodel._kernels.process import _exit, _pages_in_use, _spawn
 
 
-@kernel
+@kernel(refcount=False)
 def _fatal(status: int) -> bool:
     """Statuses after which the kernel is dead (a panic or a hang)."""
     return status in (ZONE_PANIC, IPC_TASK_INIT, PMAP_CREATE, NO_MEMORY)
 
 
-@kernel
+@kernel(refcount=False)
 def _charge(m: Machine, q: np.ndarray, generation: int) -> int:
     """Kernel memory one process costs: its objects, its entry table and its page directory."""
     e = m.zones["elem_size"]
@@ -111,7 +111,7 @@ def _charge(m: Machine, q: np.ndarray, generation: int) -> int:
     )  # fmt: skip
 
 
-@kernel
+@kernel(refcount=False)
 def _short(m: Machine, lim: np.ndarray) -> bool:
     """Whether a kernel resource is within the OOM margin of running out.
 
@@ -139,7 +139,7 @@ def _short(m: Machine, lim: np.ndarray) -> bool:
     return (gp[G_RAM_PAGES] - _pages_in_use(m)) * 1_000_000 < margin * gp[G_RAM_PAGES]
 
 
-@kernel
+@kernel(refcount=False)
 def _kill_newest(m: Machine, q: np.ndarray, procs: np.ndarray, count: int) -> int:
     """The OOM killer kills the newest of *count* processes recorded in *procs*; return its charge."""
     p = procs[count - 1]

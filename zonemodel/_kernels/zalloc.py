@@ -38,7 +38,7 @@ from zonemodel._kernels.layout import (
 )
 
 
-@kernel
+@kernel(refcount=False)
 def _zget_space(ms: np.ndarray, size: int) -> int:
     """Carve *size* bytes from the shared bump allocator; return the address or -1."""
     page = ms[M_PAGE]
@@ -57,7 +57,7 @@ def _zget_space(ms: np.ndarray, size: int) -> int:
     return addr
 
 
-@kernel
+@kernel(refcount=False)
 def _zalloc(zones: np.ndarray, ms: np.ndarray, z: int) -> int:
     """Allocate one element of zone *z*; return OK, ZONE_EXHAUSTED or ZONE_PANIC."""
     zn = zones[z]
@@ -87,7 +87,7 @@ def _zalloc(zones: np.ndarray, ms: np.ndarray, z: int) -> int:
     return OK
 
 
-@kernel
+@kernel(refcount=False)
 def _grow_soft_max(zn: Any, cur: int, k: int) -> None:  # zn: one record of the zone table
     """Raise a soft maximum as *k* sequential allocations from size *cur* would."""
     e = zn.elem_size
@@ -102,7 +102,7 @@ def _grow_soft_max(zn: Any, cur: int, k: int) -> None:  # zn: one record of the 
         k -= first + 1
 
 
-@kernel
+@kernel(refcount=False)
 def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
     """*n* allocations from zone *z*: the same result as *n* calls of :func:`_zalloc`, faster.
 
@@ -168,7 +168,7 @@ def _zfree_n(zones: np.ndarray, z: int, n: int) -> None:
     zn.free += n
 
 
-@kernel
+@kernel(refcount=False)
 def _replay(zones: np.ndarray, ms: np.ndarray, op_zone: np.ndarray, op_count: np.ndarray) -> tuple[int, int]:
     """Apply ``op_count[i]`` allocations (or frees, if negative) to zone ``op_zone[i]``.
 

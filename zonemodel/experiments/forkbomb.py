@@ -199,7 +199,9 @@ def _once(
     threads: dict[str, int] = {}
     if spec.mode == "slow":
         bg = np.empty((int(booted.machine.gp[L.G_MAX_CHILDREN]) + 1, L.P_SIZE), dtype=np.int64)
-        row["count"], row["status"], row["who"], row["background"] = _bomb(booted.machine, w, stream, children, bg)
+        row["count"], row["status"], row["who"], row["background"] = _bomb(
+            booted.machine, w, stream, children, bg, np.empty(L.P_SIZE, dtype=np.int64)
+        )
     elif spec.mode == "timed":
         srv, numbers = _timed_parts(spec)
         row["count"], row["status"], row["who"], row["background"] = _bomb_timed(
