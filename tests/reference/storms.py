@@ -69,6 +69,26 @@ def open_null(
         raise
 
 
+def new_server_tables(m: Machine, null: Table, ext2fs: Table, names: dict[str, int]) -> None:
+    """The IPC tables of null and ext2fs, each grown to its names."""
+    for table, key in ((null, "null"), (ext2fs, "ext2fs")):
+        table.address = m.kalloc(m.sizes[0] * m.k.entry_size)
+        m.grow_table(table, names[key])
+
+
+def start_clients(m: Machine, processes: int) -> tuple[list[Table], list[int]]:
+    """One ordinary process per client: their entry tables and their names."""
+    clients: list[Table] = []
+    client_names: list[int] = []
+    for _ in range(processes):
+        task = m.system_task()
+        m.spawn(task, m.k.server_names_per_process)
+        assert task.table is not None
+        clients.append(task.table)
+        client_names.append(task.names)
+    return clients, client_names
+
+
 def storm_setup(
     kernel: zonemodel.Kernel,
     processes: int,
@@ -87,17 +107,9 @@ def storm_setup(
     null, ext2fs = Table(), Table()
     names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
     storm = Storm(m, srv, null, ext2fs, 0, 0)
-    for table, key in ((null, "null"), (ext2fs, "ext2fs")):
-        table.address = m.kalloc(m.sizes[0] * k.entry_size)
-        m.grow_table(table, names[key])
+    new_server_tables(m, null, ext2fs, names)
     srv.start_pools()
-    clients, client_names = [], []
-    for _ in range(processes):
-        task = m.system_task()
-        m.spawn(task, k.server_names_per_process)
-        assert task.table is not None
-        clients.append(task.table)
-        client_names.append(task.names)
+    clients, client_names = start_clients(m, processes)
     port_bytes = k.port_size
     for _ in range(ports_each):
         for c in range(processes):
@@ -196,17 +208,8 @@ def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int) -> dict[str
     opened = failed = 0
     limit = ""
     try:
-        for table, key in ((null, "null"), (ext2fs, "ext2fs")):
-            table.address = m.kalloc(m.sizes[0] * k.entry_size)
-            m.grow_table(table, names[key])
-        clients: list[Table] = []
-        client_names: list[int] = []
-        for _ in range(processes):
-            task = m.system_task()
-            m.spawn(task, k.server_names_per_process)
-            assert task.table is not None
-            clients.append(task.table)
-            client_names.append(task.names)
+        new_server_tables(m, null, ext2fs, names)
+        clients, client_names = start_clients(m, processes)
         for i in range(processes * ports):
             c = i % processes
             try:

@@ -327,9 +327,7 @@ class Workload(NamedTuple):
     child_q: np.ndarray
     """Parameter row (``Q_*``) of a bomb child."""
     base_q: np.ndarray
-    """Parameter row of an ordinary task (system, background, storm client, other user)."""
-    other_q: np.ndarray
-    """Parameter row of the other user's processes in a limited fork bomb."""
+    """Parameter row of an ordinary task (system, background, storm client, the other user's processes)."""
     fp: np.ndarray
     """The background's rates (``F_*``)."""
 

@@ -204,7 +204,7 @@ def _bomb_limited(
         if not saturated:
             continue
         # The other user starts one of its processes.
-        cost = _charge(m, w.other_q, 1)
+        cost = _charge(m, w.base_q, 1)
         if lim[L_NPROC] > 0 and b_count >= lim[L_NPROC]:
             acts[ACT_OTHER + ACT_NPROC] += 1
             return a_count, OTHER_FAILED, WHO_CHILD, nbg, b_count
@@ -215,7 +215,7 @@ def _bomb_limited(
             a_charge -= _kill_newest(m, w.child_q, a_rec, a_count)
             a_count -= 1
             acts[ACT_OOM] += 1
-        status = _spawn(m, w.other_q, 1, rec)
+        status = _spawn(m, w.base_q, 1, rec)
         if status != OK:
             if _fatal(status):
                 return a_count, status, WHO_OTHER, nbg, b_count

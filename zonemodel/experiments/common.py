@@ -304,16 +304,6 @@ def session_tasks(kernel: Kernel, start: str) -> int:
     return {"console": 0, "ssh": kernel.session_tasks_ssh, "screen": kernel.session_tasks_screen}[start]
 
 
-_SUBMAPS: Final = frozenset(
-    {"zone_map", "kmem_map", "kalloc_map", "ipc_kernel_map", "device_io_map", "boot stacks and driver glue"}
-)
-
-
-def _stolen(report: BootReport) -> int:
-    """Bytes of physical memory stolen at boot (boot items that are not sub-maps or page directories)."""
-    return sum(size for what, size in report.items if what not in _SUBMAPS and not what.startswith("page directories"))
-
-
 # ---------------------------------------------------------------------------- the booted system
 
 
@@ -351,7 +341,7 @@ class Booted:
         gp[L.G_COMPAT] = int(kernel.mach_ipc_compat)
         gp[L.G_ENTRY] = kernel.entry_size
         gp[L.G_RAM_PAGES] = kernel.usable_ram // page
-        gp[L.G_BASE_PAGES] = -(-(kernel.boot_resident + _stolen(report)) // page)
+        gp[L.G_BASE_PAGES] = -(-(kernel.boot_resident + report.stolen) // page)
         gp[L.G_KALLOC_MAP] = kernel.kalloc_map
         gp[L.G_MAX_CHILDREN] = MAX_CHILDREN
         gp[L.G_SLAB] = int(kernel.allocator == "slab")
@@ -385,10 +375,9 @@ class Booted:
         """Start the login session a bomb runs in (extra tasks for ssh and screen); return a status."""
         return int(_boot_tasks(self.machine, self.base_q, 0, 0, session_tasks(self.kernel, start), 0))
 
-    def workload(self, child_q: np.ndarray | None = None, other_q: np.ndarray | None = None) -> L.Workload:
-        """The processes of an experiment on this system (ordinary tasks where no row is given)."""
-        child = self.base_q if child_q is None else child_q
-        return L.Workload(child, self.base_q, self.base_q if other_q is None else other_q, self.fp)
+    def workload(self, child_q: np.ndarray | None = None) -> L.Workload:
+        """The processes of an experiment on this system (ordinary tasks where no child row is given)."""
+        return L.Workload(self.base_q if child_q is None else child_q, self.base_q, self.fp)
 
     @property
     def panic_zone(self) -> int:

@@ -122,13 +122,21 @@ def check_bomb(
     return _Spec(k, start_s, bool(chain), user_s, mode, float(interval or 0.0), pol, limits, n_other)
 
 
-def _gate(spec: _Spec) -> tuple[Booted, int, int]:
-    """The boot gate: boot the kernel and start the login session; (system, status, who failed)."""
-    booted = Booted.up(spec.kernel)
-    booted.machine.gp[L.G_CHAIN] = int(spec.chain)
-    if booted.status != L.OK:
-        return booted, booted.status, L.WHO_CHILD
-    return booted, booted.start_session(spec.start), L.WHO_BACKGROUND
+def _gate(spec: _Spec, booted: Booted | None = None) -> tuple[Booted, np.ndarray]:
+    """The boot gate: boot the kernel (unless *booted* runs already) and start the login session.
+
+    Returns the system and one replicate row: status OK, or why the bomb never
+    started (the boot, or the session), with who failed and the zone a panic named.
+    """
+    if booted is None:
+        booted = Booted.up(spec.kernel)
+    status, who = booted.status, L.WHO_CHILD
+    if status == L.OK:
+        booted.machine.gp[L.G_CHAIN] = int(spec.chain)
+        status, who = booted.start_session(spec.start), L.WHO_BACKGROUND
+    gate = new_rows(1)
+    gate["status"], gate["who"], gate["panic_zone"] = status, who, booted.panic_zone
+    return booted, gate
 
 
 def _timed_parts(spec: _Spec) -> tuple[L.ServerModel, L.Job]:
@@ -166,11 +174,10 @@ def _words(row: np.void, mode: Mode, boot_message: str) -> tuple[Outcome, str, s
 
 def _run(spec: _Spec, seed: SeedLike, first: int, count: int) -> np.ndarray:
     """Replicates ``first .. first + count - 1`` of *spec* as replicate rows (one kernel call)."""
-    booted, status, who = _gate(spec)
+    booted, gate = _gate(spec)
+    if gate["status"][0] != L.OK:
+        return np.repeat(gate, count)
     rows = new_rows(count)
-    if status != L.OK:
-        rows["status"], rows["who"], rows["panic_zone"] = status, who, booted.panic_zone
-        return rows
     states = replicate_states(seed, count, start=first)
     w = booted.workload(child_row(spec.kernel, spec.start, spec.user))
     if spec.mode == "slow":
@@ -249,17 +256,10 @@ def result(
 
 def run_once(spec: _Spec, stream: np.ndarray, booted: Booted | None = None) -> tuple[ForkBombResult, np.ndarray]:
     """One bomb, on a fresh system or on *booted*: the result and the children's records (``P_*`` rows)."""
-    status, who = L.OK, L.WHO_CHILD
-    if booted is None:
-        booted, status, who = _gate(spec)
-    else:
-        booted.machine.gp[L.G_CHAIN] = int(spec.chain)
-        status, who = booted.start_session(spec.start), L.WHO_BACKGROUND
-    if status != L.OK:
-        rows = new_rows(1)
-        rows[0]["status"], rows[0]["who"], rows[0]["panic_zone"] = status, who, booted.panic_zone
+    booted, gate = _gate(spec, booted)
+    if gate["status"][0] != L.OK:
         threads = dict.fromkeys(SERVER_NAMES, 0) if spec.mode == "timed" else {}
-        return result(booted, spec, rows[0], {}, threads), np.empty((0, L.P_SIZE), dtype=np.int64)
+        return result(booted, spec, gate[0], {}, threads), np.empty((0, L.P_SIZE), dtype=np.int64)
     children = np.empty((int(booted.machine.gp[L.G_MAX_CHILDREN]) + 1, L.P_SIZE), dtype=np.int64)
     rows, acted, threads = _once(booted, spec, stream, children)
     count = int(rows[0]["count"]) if spec.mode == "slow" else 0

@@ -24,7 +24,7 @@ for the zone map.  :func:`boot` replays this arithmetic and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from zonemodel.errors import ParameterError
 from zonemodel.model.kernel import Kernel
@@ -59,6 +59,11 @@ class BootReport(Record):
     items: tuple[tuple[str, int], ...]
     """What boot took from kernel_map, in order, as ``(what, bytes)``; stops at the failure."""
 
+    @property
+    def stolen(self) -> int:
+        """Bytes of physical memory stolen at boot (the ``vm_page`` array, hash buckets, kentry_data, zdata, pmap)."""
+        return sum(size for what, size in self.items if what in STOLEN_ITEMS)
+
     def _frame_rows(self) -> list[dict[str, Any]]:
         return [{"item": what, "bytes": size} for what, size in self.items]
 
@@ -75,6 +80,12 @@ class BootReport(Record):
         if not self.message:  # no console line is modelled: say why instead
             return f"BootReport(failed, reason={self.reason!r})"
         return f"BootReport(failed, message={self.message!r})"
+
+
+STOLEN_ITEMS: Final = frozenset(
+    {"vm_page array", "page hash buckets", "kernel map entries (kentry_data)", "zdata", "pmap_init tables"}
+)
+"""The boot items that are physical memory stolen by ``pmap_steal_memory`` and ``pmap_init`` (see :func:`_stolen`)."""
 
 
 def _stolen(kernel: Kernel) -> list[tuple[str, int]]:
