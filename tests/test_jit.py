@@ -52,18 +52,66 @@ def test_refcount_false_compiles_without_nrt_calls() -> None:
     assert "@NRT_decref(" not in _body(bare)
 
 
-def test_kernel_maps_refcount_false_to_numba_when_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[dict[str, object]] = []
+def test_kernel_maps_its_options_to_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    def f() -> None:
+        pass
 
-    def fake_njit(**options: object) -> object:
-        seen.append(options)
-        return lambda f: f
-
-    monkeypatch.setattr(_jit.numba, "njit", fake_njit)
-    _jit.kernel(refcount=False)(lambda: None)
-    assert seen[-1].get("_nrt") is (False if _jit._HAS_NRT_OPTION else None)
+    bare = _jit.kernel(refcount=False)(f)
+    assert bare.targetoptions.get("_nrt") is (False if _jit._HAS_NRT_OPTION else None)  # type: ignore[attr-defined]
     monkeypatch.setattr(_jit, "_HAS_NRT_OPTION", False)
-    _jit.kernel(refcount=False)(lambda: None)
-    assert "_nrt" not in seen[-1]  # a numba without the option: the ordinary build, same results
-    _jit.kernel(inline=True)(lambda: None)
-    assert seen[-1]["inline"] == "always" and seen[-1]["nogil"] is True
+    plain = _jit.kernel(refcount=False)(f)
+    assert "_nrt" not in plain.targetoptions  # type: ignore[attr-defined]  # a numba without the option
+    inlined = _jit.kernel(inline=True)(f)
+    assert inlined.targetoptions["inline"] == "always"  # type: ignore[attr-defined]
+    assert inlined.targetoptions["nogil"] is True  # type: ignore[attr-defined]
+    assert isinstance(inlined, _jit._Dispatcher)
+
+
+def test_a_kernel_called_with_constants_compiles_one_signature() -> None:
+    @_jit.kernel
+    def _bump(a: np.ndarray, i: int) -> int:
+        a[i] += 1
+        return int(a[i])
+
+    def _three(a: np.ndarray) -> int:
+        return _bump(a, 0) + _bump(a, 1) + _bump(a, 2)  # three literal constants
+
+    caller = _jit.kernel(_three)
+    a = np.zeros(3, dtype=np.int64)
+    assert caller(a) == 3  # type: ignore[operator]
+    assert a.tolist() == [1, 1, 1]
+    assert [str(sig) for sig in _bump.signatures] == ["(Array(int64, 1, 'C', False, aligned=True), int64)"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 100])
+def test_in_chunks_covers_every_replicate_once(threads: int, n: int) -> None:
+    import threading
+
+    seen: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def chunk(lo: int, hi: int) -> None:
+        with lock:
+            seen.append((lo, hi))
+
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        _jit.in_chunks(chunk, n)
+    finally:
+        numba.set_num_threads(previous)
+    covered = sorted(i for lo, hi in seen for i in range(lo, hi))
+    assert covered == list(range(n))
+    assert all(lo < hi for lo, hi in seen)
+
+
+def test_in_chunks_raises_what_a_chunk_raises() -> None:
+    def chunk(lo: int, hi: int) -> None:
+        if lo <= 3 < hi:
+            raise ValueError("replicate 3")
+
+    with pytest.raises(ValueError, match="replicate 3"):
+        _jit.in_chunks(chunk, 10)

@@ -96,7 +96,7 @@ def test_warmup_loads_every_kernel_from_a_warm_cache() -> None:
         pytest.skip("numba has no writable cache location here")
     assert compiled == 0
     assert loaded > 0
-    assert "zonemodel._kernels.forkbomb._bomb_many" in kernels
+    assert "zonemodel._kernels.forkbomb._bomb_chunk" in kernels
     assert found["repr"].startswith(f"WarmupReport({len(kernels)} kernels ready in ")
     assert "fork_bomb" in found["steps"]
     # in memory now: the second call compiles and loads nothing

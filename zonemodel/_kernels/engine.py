@@ -23,8 +23,8 @@ Model, per server (proc, auth, exec, term, ext2fs, null):
 
 Events are ordered by (time, sequence number) in a binary heap of
 :data:`~.layout.HEAP_DTYPE` records, so equal times are served in the order
-they were made.  The two event loops (:func:`_close_loop`, :func:`_run_until`)
-inline the handlers and are compiled without reference counting.
+they were made.  The event loop (:func:`_serve`) inlines the handlers and
+is compiled without reference counting.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     rm[RM_OOM_KILLS] += 1
 
 
-@kernel(inline=True)
+@kernel(refcount=False)
 def _may_spawn(m: Machine, eng: Engine, srv: ServerModel, s: int, t: float) -> tuple[int, bool, float]:
     """Whether server *s*, whose last idle thread just took a message, gets a new thread, and its delay.
 
@@ -356,29 +356,23 @@ def _handle(
 
 
 @kernel(refcount=False)
-def _run_until(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: float) -> int:
-    """Process every event due by *until*; stop at the first that does not return OK.
+def _serve(
+    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, arrivals: np.ndarray, until: float
+) -> tuple[int, int]:
+    """Serve the events due by *until*, merging the sorted *arrivals* (closes: notifications to null) with the heap.
+
+    The one event loop: a close burst passes its closes and ``until=inf``; a
+    timed fork bomb passes no arrivals and the time of its next fork.  An
+    arrival at the same time as a heap event comes after it when the event
+    is older (arrival *i* has sequence number *i*).  ``eng.trace`` (shape
+    (k, 3): time, null threads, zone-map bytes used) samples the run at
+    every ``3 * closes // k``-th event when it has rows.  Stops at the first
+    event that does not return OK.  Returns (status, events processed).
 
     Compiled without reference counting (``refcount=False``): with the
     handlers inlined, each event would otherwise pay an atomic increment and
     decrement for most of these arrays, several times the cost of the event.
-    """
-    while eng.en[E_HEAP] > 0 and eng.heap[0].t <= until:
-        t, kind, s, tagged, arrival = _pop(eng)
-        status = _handle(m, eng, srv, state, t, kind, s, tagged, arrival)
-        if status != OK:
-            return status
-    return OK
-
-
-@kernel(refcount=False)
-def _close_loop(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, arrivals: np.ndarray) -> tuple[int, int]:
-    """Merge the sorted *arrivals* (closes: notifications to null) with the heap and serve them all.
-
-    ``eng.trace`` (shape (k, 3): time, null threads, zone-map bytes used)
-    samples the run at every ``closes // k``-th event when it has rows.
-    Returns (status, events processed).  Compiled without reference counting,
-    like :func:`_run_until`: the caller owns every array.
+    The caller owns every array.
     """
     heap, en, trace = eng.heap, eng.en, eng.trace
     closes = arrivals.shape[0]
@@ -386,13 +380,19 @@ def _close_loop(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, ar
     events = 0
     every = max(1, (3 * closes) // max(1, trace.shape[0]))
     row = 0
-    while nxt < closes or en[E_HEAP] > 0:
+    while True:
         if nxt < closes and (en[E_HEAP] == 0 or not _before(heap, 0, arrivals[nxt], nxt)):
             t = arrivals[nxt]
+            if t > until:
+                break
             nxt += 1
             kind, s, tagged, arrival = EV_ARRIVE, NULL, MSG_NOTIFY, t
-        else:
+        elif en[E_HEAP] > 0:
+            if heap[0].t > until:
+                break
             t, kind, s, tagged, arrival = _pop(eng)
+        else:
+            break
         status = _handle(m, eng, srv, state, t, kind, s, tagged, arrival)
         events += 1
         if row < trace.shape[0] and events % every == 0:

@@ -14,9 +14,8 @@ xoshiro256** state.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.jit import in_chunks, kernel
 from zonemodel._kernels.layout import (
     CHILD_LIMIT,
     F_BG_EXIT,
@@ -151,14 +150,20 @@ def _record(rows: np.ndarray, r: int, m: Machine, count: int, status: int, who: 
     row.panic_zone = m.ms[M_PANIC_ZONE]
 
 
-@kernel(parallel=True)
 def _bomb_many(m0: Machine, w: Workload, states: np.ndarray, rows: np.ndarray) -> None:
     """Independent bombs from the same booted machine, one per row of *states*, into *rows* (ROW_DTYPE).
 
     Each replicate owns its copy of the machine and its row, so the result
-    does not depend on how prange schedules the work.
+    does not depend on how :func:`~zonemodel._kernels.jit.in_chunks` shares
+    the replicates among threads.
     """
-    for r in prange(states.shape[0]):
+    in_chunks(lambda lo, hi: _bomb_chunk(m0, w, states, rows, lo, hi), states.shape[0])
+
+
+@kernel
+def _bomb_chunk(m0: Machine, w: Workload, states: np.ndarray, rows: np.ndarray, lo: int, hi: int) -> None:
+    """Replicates *lo* to *hi* (excluded) of :func:`_bomb_many`."""
+    for r in range(lo, hi):
         m = _copy_machine(m0)
         children = np.empty((0, P_SIZE), dtype=np.int64)  # no records needed: nothing is killed afterwards
         bg = np.empty((m.gp[G_MAX_CHILDREN] + 1, P_SIZE), dtype=np.int64)

@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
 import numba
 import numba.core.options
+from numba.core import types
+from numba.core.registry import CPUDispatcher
 
-__all__ = ["CACHE", "CacheWarning", "kernel", "one_thread"]
+__all__ = ["CACHE", "CacheWarning", "in_chunks", "kernel", "one_thread"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +34,32 @@ _warned = False
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).
 _HAS_NRT_OPTION: bool = hasattr(numba.core.options.DefaultOptions, "_nrt")
+
+
+class _Dispatcher(CPUDispatcher):
+    """numba's CPU dispatcher, compiling one signature for every constant argument.
+
+    A kernel called from another kernel with a constant (a zone number, a
+    slot, ``0``) is typed by numba with that constant's literal type and
+    compiled once per constant: ``_zalloc`` once per zone.  This dispatcher
+    types such calls with the constant's ordinary type (``int64``) instead,
+    so each kernel compiles one signature; LLVM still sees the constant once
+    it inlines the call.
+    """
+
+    def get_call_template(self, args: Any, kws: Any) -> Any:
+        plain = tuple(types.unliteral(a) for a in args)
+        named = {name: types.unliteral(a) for name, a in dict(kws).items()}
+        return super().get_call_template(plain, named)
+
+
+def _njit(f: Callable[..., Any], cache: bool, options: dict[str, Any]) -> Any:
+    """``numba.njit(cache=cache, **options)(f)``, built on :class:`_Dispatcher`."""
+    targetoptions = {"nopython": True, **options}
+    dispatcher = _Dispatcher(py_func=f, locals={}, targetoptions=targetoptions)
+    if cache:
+        dispatcher.enable_caching()
+    return dispatcher
 
 
 class CacheWarning(UserWarning):
@@ -54,12 +83,10 @@ def kernel(func: F, /) -> F: ...
 
 
 @overload
-def kernel(*, parallel: bool = ..., inline: bool = ..., refcount: bool = ...) -> Callable[[F], F]: ...
+def kernel(*, inline: bool = ..., refcount: bool = ...) -> Callable[[F], F]: ...
 
 
-def kernel(
-    func: F | None = None, /, *, parallel: bool = False, inline: bool = False, refcount: bool = True
-) -> F | Callable[[F], F]:
+def kernel(func: F | None = None, /, *, inline: bool = False, refcount: bool = True) -> F | Callable[[F], F]:
     """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options).
 
     ``inline=True`` inlines the kernel into its callers at numba's IR level:
@@ -78,19 +105,19 @@ def kernel(
     """
 
     def decorate(f: F) -> F:
-        options = {**_OPTIONS, "parallel": parallel}
+        options = dict(_OPTIONS)
         if inline:
             options["inline"] = "always"
         if not refcount and _HAS_NRT_OPTION:
             options["_nrt"] = False
         if CACHE:
             try:
-                return numba.njit(cache=True, **options)(f)
+                return _njit(f, True, options)
             except RuntimeError as exc:  # no cache locator for a read-only install
                 if "cannot cache" not in str(exc):
                     raise
                 _no_cache(exc)
-        return numba.njit(cache=False, **options)(f)
+        return _njit(f, False, options)
 
     return decorate if func is None else decorate(func)
 
@@ -99,8 +126,8 @@ def kernel(
 def one_thread(enabled: bool = True) -> Iterator[None]:
     """Run the kernels called inside on a single numba thread (the setting is local to the calling thread).
 
-    For the workers of an executor, which already use the cores: their
-    kernels' prange loops would otherwise oversubscribe them.
+    For the workers of an executor, which already use the cores: the
+    replicate loops of :func:`in_chunks` would otherwise oversubscribe them.
     """
     if not enabled:
         yield
@@ -111,3 +138,31 @@ def one_thread(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+CHUNKS_PER_THREAD = 4
+"""Chunks each thread of :func:`in_chunks` gets on average (replicates differ in length)."""
+
+
+def in_chunks(chunk: Callable[[int, int], None], n: int) -> None:
+    """Call ``chunk(lo, hi)`` on consecutive ranges that cover ``range(n)``, on numba's threads.
+
+    The replicate loops of the ``*_many`` functions run here instead of in a
+    numba ``prange``: a ``prange`` kernel costs seconds more to compile than
+    the same loop over a range, and the kernels release the GIL
+    (``nogil=True``), so Python threads run them in parallel just as well.
+    The number of threads is numba's setting for the calling thread
+    (``numba.get_num_threads()``; :func:`one_thread` makes it 1).  Each
+    replicate owns its state and its output row, so the result does not
+    depend on how the ranges are cut or scheduled.
+    """
+    threads = min(numba.get_num_threads(), n)
+    if threads <= 1:
+        if n > 0:
+            chunk(0, n)
+        return
+    parts = min(n, threads * CHUNKS_PER_THREAD)
+    bounds = [n * i // parts for i in range(parts + 1)]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zonemodel") as pool:
+        for _ in pool.map(lambda i: chunk(bounds[i], bounds[i + 1]), range(parts)):
+            pass

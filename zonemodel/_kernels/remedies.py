@@ -21,10 +21,9 @@ processes, whoever forked) and the kernel's own refusals.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
 from zonemodel._kernels.forkbomb import _background_exits, _background_step, _copy_machine, _record
-from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.jit import in_chunks, kernel
 from zonemodel._kernels.layout import (
     ACT_KERNEL,
     ACT_NPROC,
@@ -228,12 +227,20 @@ def _bomb_limited(
     return a_count, CHILD_LIMIT, WHO_CHILD, nbg, b_count
 
 
-@kernel(parallel=True)
 def _bomb_limited_many(
     m0: Machine, w: Workload, states: np.ndarray, lim: np.ndarray, other: int, rows: np.ndarray, acts: np.ndarray
 ) -> None:
     """Independent limited bombs into *rows* (ROW_DTYPE); ``acts[r]`` as in :func:`_bomb_limited`."""
-    for r in prange(states.shape[0]):
+    in_chunks(lambda lo, hi: _bomb_limited_chunk(m0, w, states, lim, other, rows, acts, lo, hi), states.shape[0])
+
+
+@kernel
+def _bomb_limited_chunk(
+    m0: Machine, w: Workload, states: np.ndarray, lim: np.ndarray, other: int, rows: np.ndarray, acts: np.ndarray,
+    lo: int, hi: int,
+) -> None:  # fmt: skip
+    """Replicates *lo* to *hi* (excluded) of :func:`_bomb_limited_many`."""
+    for r in range(lo, hi):
         m = _copy_machine(m0)
         a, status, who, nbg, b = _bomb_limited(m, w, states[r].copy(), lim, other, acts[r])
         _record(rows, r, m, a, status, who, nbg)

@@ -9,11 +9,10 @@ The servers' event loop itself is in :mod:`.engine`.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from zonemodel._kernels.engine import _close_loop, _exp, _push, _run_until, _spawn_thread, _start_pools
+from zonemodel._kernels.engine import _exp, _push, _serve, _spawn_thread, _start_pools
 from zonemodel._kernels.forkbomb import _background_step, _copy_machine, _record
-from zonemodel._kernels.jit import kernel
+from zonemodel._kernels.jit import in_chunks, kernel
 from zonemodel._kernels.layout import (
     CHILD_LIMIT,
     E_SEQ,
@@ -184,7 +183,7 @@ def _close_burst(
         t += _exp(state, interval)
         arrivals[i] = t
     eng.en[E_SEQ] = closes
-    status, events = _close_loop(m, eng, srv, state, arrivals)
+    status, events = _serve(m, eng, srv, state, arrivals, np.inf)
     return status, eng.ef[EF_NOW], events
 
 
@@ -278,13 +277,21 @@ def _burst_run(
             row.status, row.phase = status, PHASE_OTHER
 
 
-@kernel(parallel=True)
 def _burst_many(
     m0: Machine, w: Workload, srv0: ServerModel, states: np.ndarray, job: Job, rows: np.ndarray, lats: np.ndarray,
     rms: np.ndarray,
 ) -> None:  # fmt: skip
     """Independent close bursts, one per row of *states* (each replicate owns its copies and its rows)."""
-    for r in prange(states.shape[0]):
+    in_chunks(lambda lo, hi: _burst_chunk(m0, w, srv0, states, job, rows, lats, rms, lo, hi), states.shape[0])
+
+
+@kernel
+def _burst_chunk(
+    m0: Machine, w: Workload, srv0: ServerModel, states: np.ndarray, job: Job, rows: np.ndarray, lats: np.ndarray,
+    rms: np.ndarray, lo: int, hi: int,
+) -> None:  # fmt: skip
+    """Replicates *lo* to *hi* (excluded) of :func:`_burst_many`."""
+    for r in range(lo, hi):
         m = _copy_machine(m0)
         srv = _replicate_servers(srv0, rms[r])
         lat = np.empty(lats.shape[1], dtype=np.float64)
@@ -359,6 +366,7 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
     )
     rec = np.empty(P_SIZE, dtype=np.int64)
     bg = np.empty((most + 1, P_SIZE), dtype=np.int64)
+    no_arrivals = np.empty(0, dtype=np.float64)
     status = _start_pools(m, srv)
     if status != OK:
         return 0, status, WHO_SERVER, 0
@@ -369,7 +377,7 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
         status, nbg = _background_step(m, w, state, bg, nbg)
         if status != OK:
             return count, status, WHO_BACKGROUND, nbg
-        status = _run_until(m, eng, srv, state, t)
+        status, _ = _serve(m, eng, srv, state, no_arrivals, t)
         if status != OK:
             return count, status, WHO_SERVER, nbg
         generation = count + 1 if m.gp[G_CHAIN] else 1
@@ -383,12 +391,19 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
     return count, CHILD_LIMIT, WHO_CHILD, nbg
 
 
-@kernel(parallel=True)
 def _bomb_timed_many(
     m0: Machine, w: Workload, srv0: ServerModel, states: np.ndarray, job: Job, rows: np.ndarray
 ) -> None:
     """Independent timed bombs, one per row of *states*, into *rows* (ROW_DTYPE)."""
-    for r in prange(states.shape[0]):
+    in_chunks(lambda lo, hi: _bomb_timed_chunk(m0, w, srv0, states, job, rows, lo, hi), states.shape[0])
+
+
+@kernel
+def _bomb_timed_chunk(
+    m0: Machine, w: Workload, srv0: ServerModel, states: np.ndarray, job: Job, rows: np.ndarray, lo: int, hi: int
+) -> None:
+    """Replicates *lo* to *hi* (excluded) of :func:`_bomb_timed_many`."""
+    for r in range(lo, hi):
         m = _copy_machine(m0)
         srv = _replicate_servers(srv0, np.zeros(RM_SIZE, dtype=np.int64))
         count, status, who, nbg = _bomb_timed(m, w, srv, states[r].copy(), job)

@@ -69,7 +69,7 @@ def _run_batch(
     executor can ship it (by reference) to a worker that imports zonemodel;
     the kernels are loaded there from numba's cache.  *kernel* is the
     ``(year, fields)`` recipe of :func:`_recipe`.  With *single* the
-    kernel's prange loop runs on a single numba thread (the setting is local
+    replicates run on a single thread (the setting is local
     to the calling thread), since the executor's workers already use the cores.
     """
     year, fields = kernel

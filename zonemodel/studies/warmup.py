@@ -70,7 +70,7 @@ def dispatchers() -> dict[str, Dispatcher]:
     callers and never compiles them on their own.
 
     >>> import zonemodel
-    >>> "zonemodel._kernels.forkbomb._bomb_many" in dispatchers()
+    >>> "zonemodel._kernels.forkbomb._bomb_chunk" in dispatchers()
     True
     """
     found: dict[str, Dispatcher] = {}
@@ -132,7 +132,7 @@ def warmup() -> WarmupReport:
     --------
     >>> import zonemodel
     >>> report = zonemodel.warmup()
-    >>> "zonemodel._kernels.forkbomb._bomb_many" in report.kernels
+    >>> "zonemodel._kernels.forkbomb._bomb_chunk" in report.kernels
     True
     >>> zonemodel.warmup().compiled  # everything is in memory now
     0
