@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,48 @@ def test_read_only_install_without_cache_dir_still_runs(read_only_copy: Path) ->
     assert cached is False
     assert (compiled_again, loaded_again) == (0, 0)
     assert set(found["idle"]) <= UNREACHED  # every kernel a public experiment reaches is compiled
+
+
+# A kernel whose compile takes a while, so that two processes started together overlap.
+SLOW_KERNEL = """
+from zonemodel._kernels.jit import kernel
+
+@kernel
+def slow(a, n):
+    total = 0.0
+    for i in range(n):
+{body}
+    return total
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock: each process compiles for itself")
+def test_processes_on_one_cold_cache_compile_each_kernel_once(tmp_path: Path) -> None:
+    lines = "\n".join(f"        total += a[i % a.shape[0]] * {k} - (total % {k + 1})" for k in range(1, 150))
+    (tmp_path / "slowmod.py").write_text(SLOW_KERNEL.format(body=lines))
+    go = tmp_path / "go"
+    code = f"""
+        import json, os, sys, time
+        sys.path.insert(0, {str(tmp_path)!r})
+        import numpy as np
+        import slowmod
+        open(os.path.join({str(tmp_path)!r}, "ready-" + str(os.getpid())), "w").close()
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.005)
+        slowmod.slow(np.ones(4), 10)
+        stats = slowmod.slow.stats
+        print(json.dumps([sum(stats.cache_misses.values()), sum(stats.cache_hits.values())]))
+    """
+    env = environment(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.write_text("")
+    results = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
+    compiled = sorted(r[0] for r in results)
+    loaded = sorted(r[1] for r in results)
+    assert (compiled, loaded) == ([0, 1], [0, 1]), results  # one compiled, the other waited and loaded it

@@ -11,6 +11,7 @@ caching off on purpose.
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,14 @@ from typing import Any, TypeVar, overload
 
 import numba
 import numba.core.options
-from numba.core import types
+from numba.core import sigutils, types
+from numba.core.compiler_lock import global_compiler_lock
 from numba.core.registry import CPUDispatcher
+
+try:  # POSIX: processes that share a cache compile each kernel once
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: each process compiles for itself
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["CACHE", "CacheWarning", "in_chunks", "kernel", "one_thread"]
 
@@ -47,10 +54,66 @@ class _Dispatcher(CPUDispatcher):
     it inlines the call.
     """
 
+    def compile(self, sig: Any) -> Any:
+        """Compile (or load) *sig*, holding this kernel's lock file in the cache directory.
+
+        Processes started together on one cold cache (the workers of a pool,
+        a dask cluster) would each compile every kernel.  With the lock, the
+        first compiles and saves to the cache; the others wait for it and
+        then load the saved code.  The lock is taken only when the signature
+        is not yet compiled in this process, and after numba's own compiler
+        lock, so threads cannot deadlock on it.  Without a usable cache
+        directory (read-only, no ``flock``) the kernel is compiled as usual.
+        """
+        index = getattr(getattr(getattr(self, "_cache", None), "_cache_file", None), "_index_path", None)
+        if fcntl is None or index is None:
+            return super().compile(sig)
+        args, _ = sigutils.normalize_signature(sig)
+        if tuple(args) in self.overloads:
+            return super().compile(sig)
+        with global_compiler_lock, _file_lock(index + ".lock"):
+            return super().compile(sig)
+
     def get_call_template(self, args: Any, kws: Any) -> Any:
         plain = tuple(types.unliteral(a) for a in args)
         named = {name: types.unliteral(a) for name, a in dict(kws).items()}
         return super().get_call_template(plain, named)
+
+
+LOCK_TIMEOUT = 1800.0
+"""Seconds a process waits for another's compile of a kernel before compiling it itself."""
+
+
+@contextmanager
+def _file_lock(path: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on *path*; without one (read-only directory, NFS without locks, timeout), go on."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle = open(path, "a+b")  # noqa: SIM115 - closed below, after the lock
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        locked = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break  # another process holds it too long: compile anyway
+                time.sleep(0.02)
+            except OSError:
+                break  # no locks on this file system
+        try:
+            yield
+        finally:
+            if locked:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def _njit(f: Callable[..., Any], cache: bool, options: dict[str, Any]) -> Any:
