@@ -398,6 +398,84 @@ def test_switcher_json_lists_only_versions_that_exist() -> None:
     assert all(entry["url"] == "/" for entry in entries if entry["version"] == "dev")
 
 
+# ---------------------------------------------------------------------------- the page's figures
+
+
+def _observed_figures() -> dict[str, dict[str, Any]]:
+    from zonemodel.studies.targets import OBSERVATIONS
+
+    return {claim_id: dict(OBSERVATIONS[claim_id].figures) for claim_id in OBSERVATIONS}
+
+
+def _shows_figure(value: Any, output: str) -> bool:
+    """Whether a line of ``output`` that speaks of the page ("page") shows the observed ``value``.
+
+    A text figure must appear as written; a number by value (``2.0`` matches ``2``),
+    a size also as :func:`zonemodel.format_size` writes it (``16 MiB``).
+    """
+    from decimal import Decimal
+
+    import zonemodel as zm
+
+    claims = _claims()
+    for line in output.splitlines():
+        if "page" not in line:
+            continue
+        if isinstance(value, str):
+            if value in line:
+                return True
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            present = {Decimal(n.replace(",", "")) for n in claims.numbers(line)}
+            if Decimal(str(value)) in present:
+                return True
+            if isinstance(value, int) and value >= 1024 and zm.format_size(value) in line:
+                return True
+    return False
+
+
+def _missing_figures(outputs: dict[str, str]) -> dict[str, list[str]]:
+    """Per observation, the keys of its figures (zonemodel.studies.targets) its doctests do not print."""
+    figures = _observed_figures()
+    missing: dict[str, list[str]] = {}
+    for claim_id in OBSERVATIONS:
+        output = outputs.get(claim_id, "")
+        keys = [key for key, value in figures.get(claim_id, {}).items() if not _shows_figure(value, output)]
+        if not figures.get(claim_id):
+            keys = ["(no figure in zonemodel.studies.targets)"]
+        if keys:
+            missing[claim_id] = keys
+    return missing
+
+
+def _section_outputs_from_source() -> dict[str, str]:
+    """The expected output of every {doctest} block of each observation section of the article's source."""
+    text = (DOCS / "kb" / "zalloc-panics.md").read_text(encoding="utf-8")
+    outputs: dict[str, str] = {}
+    # A section runs from its "(oN)=" label to the next label or heading of level 2.
+    for match in re.finditer(r"^\(o(\d+)\)=\n(.*?)(?=^\(o\d+\)=|^## |\Z)", text, flags=re.MULTILINE | re.DOTALL):
+        blocks = re.findall(r"^```\{doctest\}\n(.*?)^```", match[2], flags=re.MULTILINE | re.DOTALL)
+        outputs[f"O{match[1]}"] = "".join(_claims().doctest_output(block) for block in blocks)
+    return outputs
+
+
+def test_shows_figure_reads_text_numbers_and_sizes() -> None:
+    assert _shows_figure(940, "ssh      model   960  page 940  limit: zone map")
+    assert not _shows_figure(940, "ssh      model   940  limit: zone map")  # not said to be the page's
+    assert _shows_figure(2.0, "console  837 / 420 = 1.993  (page: 2)")
+    assert _shows_figure(16 << 20, "model: 23.83 MiB boots; page: more than 16 MiB does not")
+    assert _shows_figure("fixes it", "panicked in 0% of 200 runs  (page: fixes it)")
+    assert not _shows_figure("fixes it", "page: fixed")
+
+
+def test_every_observation_prints_the_pages_figure_from_the_targets() -> None:
+    """21/21: each observation section's doctest output shows each of its figures from zonemodel.studies.targets."""
+    outputs = _section_outputs_from_source()
+    assert sorted(outputs, key=_claims().id_key) == OBSERVATIONS
+    assert sorted(_observed_figures(), key=_claims().id_key) == OBSERVATIONS
+    assert _missing_figures(outputs) == {}
+
+
 # ============================================================================ the site in a browser
 
 
@@ -864,3 +942,44 @@ def test_api_reference_pages_are_short_and_concise(browser: Any, server: str, si
         assert "[source]" in signature
     finally:
         context.close()
+
+
+@pytest.mark.site
+def test_every_observation_shows_the_pages_figure_in_the_browser(page: Page) -> None:
+    """21/21, read from the rendered article: each section's doctest output shows its figures from the targets."""
+    tab = page.goto(ARTICLE)
+    texts = tab.evaluate(
+        """(ids) => Object.fromEntries(ids.map((id) => [id.toUpperCase(),
+            Array.from(document.querySelectorAll(`section#${id} div.highlight pre`)).map((pre) => pre.innerText)]))""",
+        [claim_id.lower() for claim_id in OBSERVATIONS],
+    )
+    outputs = {
+        claim_id: "".join(_claims().doctest_output(block if block.endswith("\n") else block + "\n") for block in blocks)
+        for claim_id, blocks in texts.items()
+    }
+    assert all(outputs[claim_id] for claim_id in OBSERVATIONS), [c for c in OBSERVATIONS if not outputs[c]]
+    assert _missing_figures(outputs) == {}
+
+
+# ---------------------------------------------------------------------------- the parameters page's links
+
+
+def test_parameters_link_to_the_api_and_commits_to_their_repository() -> None:
+    if str(EXT) not in sys.path:
+        sys.path.insert(0, str(EXT))
+    import zonemodel_tables as tables
+
+    assert tables.parameter_link("zone_map")["reftarget"] == "zonemodel.Kernel.zone_map"
+    reference = "IPC compat removed, commit 96c01087 (2006-12-03) @ GNU Mach bc85b863 (2007-04-30)"
+    links = [n for n in tables.linked_text(reference, tables.repository(reference)) if n.tagname == "reference"]
+    assert [n["refuri"] for n in links] == [
+        "https://git.savannah.gnu.org/cgit/hurd/gnumach.git/commit/?id=96c01087",
+        "https://git.savannah.gnu.org/cgit/hurd/gnumach.git/commit/?id=bc85b863",
+    ]
+    debian = "Debian gnumach packaging 9219473 (2005-05-14)"
+    assert [n["refuri"] for n in tables.linked_text(debian, tables.repository(debian)) if n.tagname == "reference"] == [
+        "https://salsa.debian.org/hurd-team/gnumach/-/commit/9219473"
+    ]
+    # Dates, versions and releases are not commits.
+    for text in ("shipped from 1:20050501-2 to 2:1.3.99.dfsg.cvs20080708-1", "@ GNU Mach 1.4 (v1.4, 2013-09-27)"):
+        assert [n for n in tables.linked_text(text, "GNU Mach") if n.tagname == "reference"] == []
