@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -664,24 +665,46 @@ def test_search_finds_the_article(page: Page) -> None:
 
 
 @pytest.mark.site
-@pytest.mark.parametrize("path", ["index.html", ARTICLE])
-def test_internal_links_resolve(page: Page, path: str) -> None:
-    tab = page.goto(path)
-    hrefs = tab.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)")
-    targets = sorted(
-        {href.split("#")[0].split("?")[0] for href in hrefs if href.startswith(page.base)} - {page.base.rstrip("/")}
-    )
-    pages = [t for t in targets if t.endswith(".html") or t.endswith("/")]
-    assert len(pages) > 5, f"{path}: suspiciously few internal links: {pages}"
-    bad = []
-    for url in pages:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                if response.status != 200:
-                    bad.append(f"{url}: {response.status}")
-        except urllib.error.HTTPError as error:
-            bad.append(f"{url}: {error.code}")
-    assert bad == [], f"broken internal links on {path}: {bad}"
+def test_internal_links_resolve(browser: Any, server: str, site_html: Path) -> None:
+    """A crawl of every page of the site: each internal link reaches a page, and each #anchor an element on it."""
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        pages = _site_pages(site_html)
+        ids: dict[str, set[str]] = {}
+        links: dict[str, set[str]] = {}
+        for path in pages:
+            tab.goto(server + path, wait_until="load")
+            found = tab.evaluate(
+                """() => ({
+                    ids: Array.from(document.querySelectorAll("[id], a[name]")).map((el) => el.id || el.name),
+                    links: Array.from(document.querySelectorAll("a[href]")).map((a) => a.href),
+                })"""
+            )
+            ids[path] = set(found["ids"])
+            links[path] = {href for href in found["links"] if href.startswith(server)}
+        assert sum(len(found) for found in links.values()) > 1000, "suspiciously few internal links"
+        bad = []
+        checked = 0
+        for path, hrefs in links.items():
+            for href in sorted(hrefs):
+                url, _, anchor = href.partition("#")
+                target = url[len(server) :].split("?")[0]
+                if target == "" or target.endswith("/"):
+                    target += "index.html"
+                if not target.endswith(".html"):  # _static/, _images/, _sources/: must exist as files
+                    if not (site_html / target).is_file():
+                        bad.append(f"{path}: {href} (no such file)")
+                    continue
+                if target not in ids:
+                    bad.append(f"{path}: {href} (no such page)")
+                elif anchor and urllib.parse.unquote(anchor) not in ids[target]:
+                    bad.append(f"{path}: {href} (no such anchor)")
+                checked += 1
+        assert bad == [], f"broken internal links: {bad}"
+        assert checked > 1000
+    finally:
+        context.close()
 
 
 @pytest.mark.site
@@ -983,3 +1006,99 @@ def test_parameters_link_to_the_api_and_commits_to_their_repository() -> None:
     # Dates, versions and releases are not commits.
     for text in ("shipped from 1:20050501-2 to 2:1.3.99.dfsg.cvs20080708-1", "@ GNU Mach 1.4 (v1.4, 2013-09-27)"):
         assert [n for n in tables.linked_text(text, "GNU Mach") if n.tagname == "reference"] == []
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_contrast_violation_on_the_article(browser: Any, server: str, scheme: str) -> None:
+    """axe-core (from the axe-playwright-python wheel) reports no colour-contrast violation on the article."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        _fail_or_skip("axe-playwright-python is not installed (nox -s site installs it)")
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    try:
+        tab = context.new_page()
+        tab.goto(server + ARTICLE, wait_until="load")
+        tab.wait_for_function(f"document.documentElement.dataset.theme === '{scheme}'")
+        results = Axe().run(tab, options={"runOnly": ["color-contrast"], "resultTypes": ["violations"]})
+        violations = [
+            f"{node['target']}: {node.get('failureSummary', '')}"
+            for violation in results.response["violations"]
+            for node in violation["nodes"]
+        ]
+        ran = [rule["id"] for kind in ("passes", "violations", "incomplete") for rule in results.response[kind]]
+        assert "color-contrast" in ran, f"axe did not run its contrast rule: {ran}"
+        assert violations == [], f"{len(violations)} contrast violations ({scheme}): {violations[:10]}"
+    finally:
+        context.close()
+
+
+def _project_urls() -> dict[str, str]:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8").partition("[project.urls]")[2].partition("\n[")[0]
+    return dict(re.findall(r'^"?([A-Za-z ()]+?)"?\s*=\s*"(https://[^"]+)"', text, flags=re.MULTILINE))
+
+
+def test_the_repository_is_named_once_and_alike_everywhere() -> None:
+    """pyproject.toml names the repository and its tracker; the README says the same and where releases go."""
+    urls = _project_urls()
+    assert urls["Issues"] == urls["Source"] + "/issues"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert urls["Source"] in readme and urls["Issues"] in readme
+    assert "Releases would be published" in readme
+
+
+@pytest.mark.site
+def test_header_links_to_the_repository_and_each_page_to_its_source(page: Page) -> None:
+    urls = _project_urls()
+    tab = page.goto(ARTICLE)
+    header = tab.eval_on_selector_all(".bd-header a[href]", "links => links.map((a) => a.href)")
+    assert urls["Source"] in header and urls["Issues"] in header, header
+    edit = tab.eval_on_selector_all("a[href*='/edit/']", "links => links.map((a) => a.href)")
+    assert edit == [f"{urls['Source']}/edit/main/docs/kb/zalloc-panics.md"], edit
+
+
+@pytest.mark.site
+@pytest.mark.parametrize(("path", "expected"), [(ARTICLE, [f"#{i.lower()}" for i in OBSERVATIONS]), ("tutorial/", [])])
+def test_the_left_column_lists_the_pages_sections(browser: Any, server: str, path: str, expected: list[str]) -> None:
+    """The article and the tutorial have no sub-pages: their left column lists their own sections, every level."""
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        tab.goto(server + path, wait_until="load")
+        nav = tab.locator(".bd-sidebar-primary nav.zm-page-sections")
+        assert nav.is_visible()
+        links = nav.locator("a:visible").evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+        assert len(links) >= 5, links
+        assert all(link.startswith("#") and link != "#" for link in links), links
+        missing = [anchor for anchor in expected if anchor not in links]
+        assert missing == [], f"sections missing from the left column: {missing}"
+    finally:
+        context.close()
+
+
+@pytest.mark.site
+def test_figures_are_svg_and_their_text_is_readable_on_a_phone(browser: Any, server: str, site_html: Path) -> None:
+    """Every figure of the article is an SVG; at 390 px its smallest text is at least 9 px high."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        tab = context.new_page()
+        tab.goto(server + ARTICLE, wait_until="load")
+        shown = tab.evaluate(
+            """() => Array.from(document.querySelectorAll("article img")).map((img) => ({
+                src: img.getAttribute("src"), width: img.getBoundingClientRect().width}))"""
+        )
+        assert len(shown) >= 5, shown
+        small = []
+        for image in shown:
+            assert image["src"].endswith(".svg"), image
+            svg = (site_html / "kb" / image["src"]).resolve().read_text(encoding="utf-8")
+            view_width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg)[1])
+            sizes = [float(size) for size in re.findall(r"font-size: ([\d.]+)px", svg)]
+            assert sizes, f"{image['src']}: no text kept as text"
+            smallest = min(sizes) * image["width"] / view_width
+            if smallest < 9:
+                small.append(f"{image['src']}: {smallest:.1f} px at {image['width']:.0f} px wide")
+        assert small == [], small
+    finally:
+        context.close()

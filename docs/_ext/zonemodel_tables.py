@@ -41,7 +41,7 @@ COMMIT_URLS = {
 }
 # An abbreviated commit: 7 to 12 hex digits with a letter among them, or any
 # such digits right after "commit " or "packaging " (9219473, 38154426).
-COMMIT = re.compile(r"(?<![\w.:-])(?:(?=[0-9a-f]*[a-f])[0-9a-f]{7,12}|(?<=commit )[0-9a-f]{7,12}|(?<=packaging )[0-9a-f]{7,12})(?![\w-])")
+COMMIT = re.compile(r"(?<![\w.:-])(?:(?=[0-9a-f]*[a-f])|(?<=commit )|(?<=packaging ))[0-9a-f]{7,12}(?![\w-])")
 
 
 def repository(reference: str) -> str | None:
