@@ -23,6 +23,7 @@ REVISIONS = {
     "r4.1": "2026-11-26",
     "r4.2": "2026-12-01",
     "r5": "2026-12-01",
+    "r5.1": "2026-12-01",
 }
 
 # Directives that Sybil cannot run (only Sphinx's doctest builder knows them).
