@@ -185,6 +185,21 @@ def _axes(ax: Any, nrows: int = 1, height: float = 3.6, **kwargs: Any) -> Any:
     return axes[0, 0] if nrows == 1 else axes[:, 0]
 
 
+def _limit_markers(ax: Any, points: Any, color: str) -> None:
+    """Mark each point of one curve with the marker of its binding limit (filled for the zone map)."""
+    for limit, marker in LIMIT_MARKERS.items():
+        sel = [p for p in points if p.limit == limit]
+        if sel:
+            ax.plot(
+                [p.x / MiB for p in sel],
+                [p.median for p in sel],
+                marker,
+                color=color,
+                ms=5,
+                mfc="white" if limit != "zone map" else color,
+            )
+
+
 def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str, legend: bool = True) -> Any:
     ax = _axes(ax)
     starts = list(dict.fromkeys(p.start for p in points))
@@ -194,17 +209,7 @@ def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str, legend: bool = T
         color = f"C{i}"
         ax.plot(xs, [p.median for p in mine], "-", color=color, label=start, lw=1.5)
         ax.fill_between(xs, [p.low for p in mine], [p.high for p in mine], color=color, alpha=0.2, lw=0)
-        for limit, marker in LIMIT_MARKERS.items():
-            sel = [p for p in mine if p.limit == limit]
-            if sel:
-                ax.plot(
-                    [p.x / MiB for p in sel],
-                    [p.median for p in sel],
-                    marker,
-                    color=color,
-                    ms=5,
-                    mfc="white" if limit != "zone map" else color,
-                )
+        _limit_markers(ax, mine, color)
     for limit, marker in LIMIT_MARKERS.items():
         if any(p.limit == limit for p in points):
             ax.plot([], [], marker, color="0.3", mfc="white" if limit != "zone map" else "0.3", label=f"limit: {limit}")
@@ -469,17 +474,7 @@ def plot_era_curve(ax: Any = None, **kwargs: Any) -> Any:
         mine = tuple(p for p in points if p.start == year)
         xs = [p.x / MiB for p in mine]
         panel.plot(xs, [p.median for p in mine], "-", color=f"C{i}", lw=1.5)
-        for limit, marker in LIMIT_MARKERS.items():
-            sel = [p for p in mine if p.limit == limit]
-            if sel:
-                panel.plot(
-                    [p.x / MiB for p in sel],
-                    [p.median for p in sel],
-                    marker,
-                    color=f"C{i}",
-                    ms=5,
-                    mfc="white" if limit != "zone map" else f"C{i}",
-                )
+        _limit_markers(panel, mine, f"C{i}")
         if year == "2005":
             _mark_observed(panel, ram_observed(), "the page (r2)")
         panel.set_title(f"{year} preset", loc="left", pad=2)
