@@ -914,19 +914,22 @@ def test_switcher_finds_its_json_from_a_directory_address(page: Page, path: str)
 
 
 @pytest.mark.site
-def test_copy_buttons_copy_only_the_input_lines(browser: Any, server: str) -> None:
-    """Every code block has a copy button; an article example copies without prompts and without output."""
+def test_copy_buttons_copy_only_the_input_lines(browser: Any, server: str, site_html: Path) -> None:
+    """Every code block of every page has a copy button; an article example copies without prompts or output."""
     context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.rstrip("/"))
     try:
         tab = context.new_page()
-        for path in (ARTICLE, "tutorial/index.html", "howto/size-a-kernel.html"):
+        blocks = 0
+        for path in _site_pages(site_html):
             tab.goto(server + path, wait_until="networkidle")
             counts = tab.evaluate(
                 """() => Array.from(document.querySelectorAll("div.highlight"))
                     .map((block) => block.querySelectorAll("button.copybtn").length)"""
             )
-            assert counts and all(count == 1 for count in counts), f"{path}: copy buttons per block {counts}"
+            assert all(count == 1 for count in counts), f"{path}: copy buttons per block {counts}"
+            blocks += len(counts)
+        assert blocks > 100, f"only {blocks} code blocks on the whole site"
         tab.goto(server + ARTICLE, wait_until="networkidle")
         block = tab.locator("#o7 div.highlight").first
         text = block.locator("pre").inner_text()
