@@ -118,8 +118,9 @@ def site(session: nox.Session) -> None:
     """Build the HTML site and test it in headless Chromium (tests/test_site.py -m site).
 
     Needs Debian's chromium (/usr/bin/chromium; .ci/run installs it): Playwright
-    drives it, since it cannot download a browser of its own here.  Screenshots
-    go to docs/_build/screenshots/.
+    drives it, since it cannot download a browser of its own here.  axe-core,
+    for the contrast check, comes inside the axe-playwright-python wheel (the
+    "site" group).  Screenshots go to docs/_build/screenshots/.
     """
     _install(session, "docs", "site")
     _sphinx(session, "html", "-n")

@@ -11,6 +11,7 @@ import doctest
 import importlib.metadata
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -33,6 +34,19 @@ copyright = "2026, the zonemodel contributors"
 release = importlib.metadata.version("zonemodel")
 version = ".".join(release.split(".")[:2])
 
+# The repository, its issue tracker and its "edit this page" links are read from
+# pyproject.toml's [project.urls] (one place; README.md names the same).
+_urls = dict(
+    re.findall(
+        r'^"?([A-Za-z ()]+?)"?\s*=\s*"(https://[^"]+)"',
+        (HERE.parent / "pyproject.toml").read_text(encoding="utf-8").partition("[project.urls]")[2].partition("\n[")[0],
+        flags=re.MULTILINE,
+    )
+)
+REPOSITORY = _urls["Source"]
+ISSUES = _urls["Issues"]
+_owner, _repo = REPOSITORY.removeprefix("https://github.com/").split("/")[:2]
+
 # -- General ------------------------------------------------------------------
 extensions = [
     "myst_parser",
@@ -54,7 +68,8 @@ extensions = [
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
-templates_path: list[str] = []
+# _templates/page-sections.html: the section navigation of the article and the tutorial.
+templates_path = ["_templates"]
 
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 
@@ -115,7 +130,10 @@ copybutton_exclude = ".linenos, .gp, .go"
 plot_basedir = str(HERE)
 plot_html_show_formats = False
 plot_html_show_source_link = False
-plot_formats = [("png", 120)]
+# SVG, sharp at any size; its text stays text (zonemodel.studies.figures.STYLE
+# sizes it for a phone), and this build writes it so.
+plot_formats = ["svg"]
+plot_rcparams = {"svg.fonttype": "none"}
 
 # -- HTML ---------------------------------------------------------------------
 # The switcher marks this build "dev" (the development build) unless it is the
@@ -160,13 +178,32 @@ html_theme_options = {
     "check_switcher": False,
     "show_version_warning_banner": False,
     "navigation_with_keys": False,
+    # The repository and its issue tracker, in the header (in the menu on a phone).
+    "icon_links": [
+        {"name": "Source repository", "url": REPOSITORY, "icon": "fa-brands fa-github", "type": "fontawesome"},
+        {"name": "Issue tracker", "url": ISSUES, "icon": "fa-solid fa-bug", "type": "fontawesome"},
+    ],
+    "use_edit_page_button": True,
     "secondary_sidebar_items": {
-        "**": ["page-toc", "sourcelink"],
+        "**": ["page-toc", "edit-this-page", "sourcelink"],
         # Wide generated tables: give them the whole width.
         "reference/parameters": [],
     },
 }
-html_context = {"default_mode": "auto"}
+html_context = {
+    "default_mode": "auto",
+    # "Edit this page" opens the page's source in the repository's main branch.
+    "github_user": _owner,
+    "github_repo": _repo,
+    "github_version": "main",
+    "doc_path": "docs",
+}
+# The left column: the section's pages, as the theme does by default; the
+# article and the tutorial have no sub-pages, so there it lists their sections.
+html_sidebars = {
+    "kb/zalloc-panics": ["page-sections"],
+    "tutorial/index": ["page-sections"],
+}
 html_show_sourcelink = True
 
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -398,6 +399,84 @@ def test_switcher_json_lists_only_versions_that_exist() -> None:
     assert all(entry["url"] == "/" for entry in entries if entry["version"] == "dev")
 
 
+# ---------------------------------------------------------------------------- the page's figures
+
+
+def _observed_figures() -> dict[str, dict[str, Any]]:
+    from zonemodel.studies.targets import OBSERVATIONS
+
+    return {claim_id: dict(OBSERVATIONS[claim_id].figures) for claim_id in OBSERVATIONS}
+
+
+def _shows_figure(value: Any, output: str) -> bool:
+    """Whether a line of ``output`` that speaks of the page ("page") shows the observed ``value``.
+
+    A text figure must appear as written; a number by value (``2.0`` matches ``2``),
+    a size also as :func:`zonemodel.format_size` writes it (``16 MiB``).
+    """
+    from decimal import Decimal
+
+    import zonemodel as zm
+
+    claims = _claims()
+    for line in output.splitlines():
+        if "page" not in line:
+            continue
+        if isinstance(value, str):
+            if value in line:
+                return True
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            present = {Decimal(n.replace(",", "")) for n in claims.numbers(line)}
+            if Decimal(str(value)) in present:
+                return True
+            if isinstance(value, int) and value >= 1024 and zm.format_size(value) in line:
+                return True
+    return False
+
+
+def _missing_figures(outputs: dict[str, str]) -> dict[str, list[str]]:
+    """Per observation, the keys of its figures (zonemodel.studies.targets) its doctests do not print."""
+    figures = _observed_figures()
+    missing: dict[str, list[str]] = {}
+    for claim_id in OBSERVATIONS:
+        output = outputs.get(claim_id, "")
+        keys = [key for key, value in figures.get(claim_id, {}).items() if not _shows_figure(value, output)]
+        if not figures.get(claim_id):
+            keys = ["(no figure in zonemodel.studies.targets)"]
+        if keys:
+            missing[claim_id] = keys
+    return missing
+
+
+def _section_outputs_from_source() -> dict[str, str]:
+    """The expected output of every {doctest} block of each observation section of the article's source."""
+    text = (DOCS / "kb" / "zalloc-panics.md").read_text(encoding="utf-8")
+    outputs: dict[str, str] = {}
+    # A section runs from its "(oN)=" label to the next label or heading of level 2.
+    for match in re.finditer(r"^\(o(\d+)\)=\n(.*?)(?=^\(o\d+\)=|^## |\Z)", text, flags=re.MULTILINE | re.DOTALL):
+        blocks = re.findall(r"^```\{doctest\}\n(.*?)^```", match[2], flags=re.MULTILINE | re.DOTALL)
+        outputs[f"O{match[1]}"] = "".join(_claims().doctest_output(block) for block in blocks)
+    return outputs
+
+
+def test_shows_figure_reads_text_numbers_and_sizes() -> None:
+    assert _shows_figure(940, "ssh      model   960  page 940  limit: zone map")
+    assert not _shows_figure(940, "ssh      model   940  limit: zone map")  # not said to be the page's
+    assert _shows_figure(2.0, "console  837 / 420 = 1.993  (page: 2)")
+    assert _shows_figure(16 << 20, "model: 23.83 MiB boots; page: more than 16 MiB does not")
+    assert _shows_figure("fixes it", "panicked in 0% of 200 runs  (page: fixes it)")
+    assert not _shows_figure("fixes it", "page: fixed")
+
+
+def test_every_observation_prints_the_pages_figure_from_the_targets() -> None:
+    """21/21: each observation section's doctest output shows each of its figures from zonemodel.studies.targets."""
+    outputs = _section_outputs_from_source()
+    assert sorted(outputs, key=_claims().id_key) == OBSERVATIONS
+    assert sorted(_observed_figures(), key=_claims().id_key) == OBSERVATIONS
+    assert _missing_figures(outputs) == {}
+
+
 # ============================================================================ the site in a browser
 
 
@@ -586,24 +665,46 @@ def test_search_finds_the_article(page: Page) -> None:
 
 
 @pytest.mark.site
-@pytest.mark.parametrize("path", ["index.html", ARTICLE])
-def test_internal_links_resolve(page: Page, path: str) -> None:
-    tab = page.goto(path)
-    hrefs = tab.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)")
-    targets = sorted(
-        {href.split("#")[0].split("?")[0] for href in hrefs if href.startswith(page.base)} - {page.base.rstrip("/")}
-    )
-    pages = [t for t in targets if t.endswith(".html") or t.endswith("/")]
-    assert len(pages) > 5, f"{path}: suspiciously few internal links: {pages}"
-    bad = []
-    for url in pages:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                if response.status != 200:
-                    bad.append(f"{url}: {response.status}")
-        except urllib.error.HTTPError as error:
-            bad.append(f"{url}: {error.code}")
-    assert bad == [], f"broken internal links on {path}: {bad}"
+def test_internal_links_resolve(browser: Any, server: str, site_html: Path) -> None:
+    """A crawl of every page of the site: each internal link reaches a page, and each #anchor an element on it."""
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        pages = _site_pages(site_html)
+        ids: dict[str, set[str]] = {}
+        links: dict[str, set[str]] = {}
+        for path in pages:
+            tab.goto(server + path, wait_until="load")
+            found = tab.evaluate(
+                """() => ({
+                    ids: Array.from(document.querySelectorAll("[id], a[name]")).map((el) => el.id || el.name),
+                    links: Array.from(document.querySelectorAll("a[href]")).map((a) => a.href),
+                })"""
+            )
+            ids[path] = set(found["ids"])
+            links[path] = {href for href in found["links"] if href.startswith(server)}
+        assert sum(len(found) for found in links.values()) > 1000, "suspiciously few internal links"
+        bad = []
+        checked = 0
+        for path, hrefs in links.items():
+            for href in sorted(hrefs):
+                url, _, anchor = href.partition("#")
+                target = url[len(server) :].split("?")[0]
+                if target == "" or target.endswith("/"):
+                    target += "index.html"
+                if not target.endswith(".html"):  # _static/, _images/, _sources/: must exist as files
+                    if not (site_html / target).is_file():
+                        bad.append(f"{path}: {href} (no such file)")
+                    continue
+                if target not in ids:
+                    bad.append(f"{path}: {href} (no such page)")
+                elif anchor and urllib.parse.unquote(anchor) not in ids[target]:
+                    bad.append(f"{path}: {href} (no such anchor)")
+                checked += 1
+        assert bad == [], f"broken internal links: {bad}"
+        assert checked > 1000
+    finally:
+        context.close()
 
 
 @pytest.mark.site
@@ -813,19 +914,22 @@ def test_switcher_finds_its_json_from_a_directory_address(page: Page, path: str)
 
 
 @pytest.mark.site
-def test_copy_buttons_copy_only_the_input_lines(browser: Any, server: str) -> None:
-    """Every code block has a copy button; an article example copies without prompts and without output."""
+def test_copy_buttons_copy_only_the_input_lines(browser: Any, server: str, site_html: Path) -> None:
+    """Every code block of every page has a copy button; an article example copies without prompts or output."""
     context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.rstrip("/"))
     try:
         tab = context.new_page()
-        for path in (ARTICLE, "tutorial/index.html", "howto/size-a-kernel.html"):
+        blocks = 0
+        for path in _site_pages(site_html):
             tab.goto(server + path, wait_until="networkidle")
             counts = tab.evaluate(
                 """() => Array.from(document.querySelectorAll("div.highlight"))
                     .map((block) => block.querySelectorAll("button.copybtn").length)"""
             )
-            assert counts and all(count == 1 for count in counts), f"{path}: copy buttons per block {counts}"
+            assert all(count == 1 for count in counts), f"{path}: copy buttons per block {counts}"
+            blocks += len(counts)
+        assert blocks > 100, f"only {blocks} code blocks on the whole site"
         tab.goto(server + ARTICLE, wait_until="networkidle")
         block = tab.locator("#o7 div.highlight").first
         text = block.locator("pre").inner_text()
@@ -862,5 +966,142 @@ def test_api_reference_pages_are_short_and_concise(browser: Any, server: str, si
         signature = tab.locator('[id="zonemodel.fork_bomb"]').inner_text()
         assert "policy=UPSTREAM_1997" in signature and "ThreadPolicy(" not in signature, signature
         assert "[source]" in signature
+    finally:
+        context.close()
+
+
+@pytest.mark.site
+def test_every_observation_shows_the_pages_figure_in_the_browser(page: Page) -> None:
+    """21/21, read from the rendered article: each section's doctest output shows its figures from the targets."""
+    tab = page.goto(ARTICLE)
+    texts = tab.evaluate(
+        """(ids) => Object.fromEntries(ids.map((id) => [id.toUpperCase(),
+            Array.from(document.querySelectorAll(`section#${id} div.highlight pre`)).map((pre) => pre.innerText)]))""",
+        [claim_id.lower() for claim_id in OBSERVATIONS],
+    )
+    outputs = {
+        claim_id: "".join(_claims().doctest_output(block if block.endswith("\n") else block + "\n") for block in blocks)
+        for claim_id, blocks in texts.items()
+    }
+    assert all(outputs[claim_id] for claim_id in OBSERVATIONS), [c for c in OBSERVATIONS if not outputs[c]]
+    assert _missing_figures(outputs) == {}
+
+
+# ---------------------------------------------------------------------------- the parameters page's links
+
+
+def test_parameters_link_to_the_api_and_commits_to_their_repository() -> None:
+    if str(EXT) not in sys.path:
+        sys.path.insert(0, str(EXT))
+    import zonemodel_tables as tables
+
+    assert tables.parameter_link("zone_map")["reftarget"] == "zonemodel.Kernel.zone_map"
+    reference = "IPC compat removed, commit 96c01087 (2006-12-03) @ GNU Mach bc85b863 (2007-04-30)"
+    links = [n for n in tables.linked_text(reference, tables.repository(reference)) if n.tagname == "reference"]
+    assert [n["refuri"] for n in links] == [
+        "https://git.savannah.gnu.org/cgit/hurd/gnumach.git/commit/?id=96c01087",
+        "https://git.savannah.gnu.org/cgit/hurd/gnumach.git/commit/?id=bc85b863",
+    ]
+    debian = "Debian gnumach packaging 9219473 (2005-05-14)"
+    assert [n["refuri"] for n in tables.linked_text(debian, tables.repository(debian)) if n.tagname == "reference"] == [
+        "https://salsa.debian.org/hurd-team/gnumach/-/commit/9219473"
+    ]
+    # Dates, versions and releases are not commits.
+    for text in ("shipped from 1:20050501-2 to 2:1.3.99.dfsg.cvs20080708-1", "@ GNU Mach 1.4 (v1.4, 2013-09-27)"):
+        assert [n for n in tables.linked_text(text, "GNU Mach") if n.tagname == "reference"] == []
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_contrast_violation_on_the_article(browser: Any, server: str, scheme: str) -> None:
+    """axe-core (from the axe-playwright-python wheel) reports no colour-contrast violation on the article."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        _fail_or_skip("axe-playwright-python is not installed (nox -s site installs it)")
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    try:
+        tab = context.new_page()
+        tab.goto(server + ARTICLE, wait_until="load")
+        tab.wait_for_function(f"document.documentElement.dataset.theme === '{scheme}'")
+        results = Axe().run(tab, options={"runOnly": ["color-contrast"], "resultTypes": ["violations"]})
+        violations = [
+            f"{node['target']}: {node.get('failureSummary', '')}"
+            for violation in results.response["violations"]
+            for node in violation["nodes"]
+        ]
+        ran = [rule["id"] for kind in ("passes", "violations", "incomplete") for rule in results.response[kind]]
+        assert "color-contrast" in ran, f"axe did not run its contrast rule: {ran}"
+        assert violations == [], f"{len(violations)} contrast violations ({scheme}): {violations[:10]}"
+    finally:
+        context.close()
+
+
+def _project_urls() -> dict[str, str]:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8").partition("[project.urls]")[2].partition("\n[")[0]
+    return dict(re.findall(r'^"?([A-Za-z ()]+?)"?\s*=\s*"(https://[^"]+)"', text, flags=re.MULTILINE))
+
+
+def test_the_repository_is_named_once_and_alike_everywhere() -> None:
+    """pyproject.toml names the repository and its tracker; the README says the same and where releases go."""
+    urls = _project_urls()
+    assert urls["Issues"] == urls["Source"] + "/issues"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert urls["Source"] in readme and urls["Issues"] in readme
+    assert "Releases would be published" in readme
+
+
+@pytest.mark.site
+def test_header_links_to_the_repository_and_each_page_to_its_source(page: Page) -> None:
+    urls = _project_urls()
+    tab = page.goto(ARTICLE)
+    header = tab.eval_on_selector_all(".bd-header a[href]", "links => links.map((a) => a.href)")
+    assert urls["Source"] in header and urls["Issues"] in header, header
+    edit = tab.eval_on_selector_all("a[href*='/edit/']", "links => links.map((a) => a.href)")
+    assert edit == [f"{urls['Source']}/edit/main/docs/kb/zalloc-panics.md"], edit
+
+
+@pytest.mark.site
+@pytest.mark.parametrize(("path", "expected"), [(ARTICLE, [f"#{i.lower()}" for i in OBSERVATIONS]), ("tutorial/", [])])
+def test_the_left_column_lists_the_pages_sections(browser: Any, server: str, path: str, expected: list[str]) -> None:
+    """The article and the tutorial have no sub-pages: their left column lists their own sections, every level."""
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        tab.goto(server + path, wait_until="load")
+        nav = tab.locator(".bd-sidebar-primary nav.zm-page-sections")
+        assert nav.is_visible()
+        links = nav.locator("a:visible").evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+        assert len(links) >= 5, links
+        assert all(link.startswith("#") and link != "#" for link in links), links
+        missing = [anchor for anchor in expected if anchor not in links]
+        assert missing == [], f"sections missing from the left column: {missing}"
+    finally:
+        context.close()
+
+
+@pytest.mark.site
+def test_figures_are_svg_and_their_text_is_readable_on_a_phone(browser: Any, server: str, site_html: Path) -> None:
+    """Every figure of the article is an SVG; at 390 px its smallest text is at least 9 px high."""
+    context = browser.new_context(viewport=PHONE)
+    try:
+        tab = context.new_page()
+        tab.goto(server + ARTICLE, wait_until="load")
+        shown = tab.evaluate(
+            """() => Array.from(document.querySelectorAll("article img")).map((img) => ({
+                src: img.getAttribute("src"), width: img.getBoundingClientRect().width}))"""
+        )
+        assert len(shown) >= 5, shown
+        small = []
+        for image in shown:
+            assert image["src"].endswith(".svg"), image
+            svg = (site_html / "kb" / image["src"]).resolve().read_text(encoding="utf-8")
+            view_width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg)[1])
+            sizes = [float(size) for size in re.findall(r"font-size: ([\d.]+)px", svg)]
+            assert sizes, f"{image['src']}: no text kept as text"
+            smallest = min(sizes) * image["width"] / view_width
+            if smallest < 9:
+                small.append(f"{image['src']}: {smallest:.1f} px at {image['width']:.0f} px wide")
+        assert small == [], small
     finally:
         context.close()

@@ -3,13 +3,20 @@
 Each ``*_curve`` function runs the model and returns plain rows; each
 ``plot_*`` function draws those rows with matplotlib (imported only when a
 plot is asked for).  The documentation builds its figures with the
-``plot_*`` functions and doctests the rows of the ``*_curve`` functions.
+``plot_*`` functions and doctests the rows of the ``*_curve`` functions, and
+of :func:`ram_observed`, the page's figures that the RAM figures mark.
+
+The figures are drawn small (4.5 in wide) with text of 9 pt or more and no
+superscripts, so that they stay readable when a phone shows them 340 px
+wide; their text is kept as text in SVG output.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from zonemodel.experiments.common import Start
 from zonemodel.experiments.forkbomb import fork_bomb_runs
@@ -20,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = [
+    "STYLE",
     "CurvePoint",
     "StormTrace",
     "era_curve",
@@ -30,9 +38,12 @@ __all__ = [
     "plot_storms",
     "plot_zone_map_curve",
     "ram_curve",
+    "ram_observed",
     "storm_traces",
     "zone_map_curve",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 MiB: Final = 1 << 20
 SEED: Final = 2005
@@ -48,6 +59,28 @@ LIMIT_MARKERS: Final = {
 """Marker of each binding limit in the figures."""
 RAMS: Final = tuple(size * MiB for size in range(96, 513, 32))
 """Default RAM sizes of :func:`ram_curve`: 96 MiB to 512 MiB in steps of 32 MiB."""
+STYLE: Final[dict[str, Any]] = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "svg.fonttype": "none",
+}
+"""Matplotlib settings of every figure: text large enough for a phone, kept as text in SVG."""
+WIDTH: Final = 4.5
+"""Width of every figure, in inches."""
+OBSERVED: Final[dict[str, Any]] = {
+    "marker": "X",
+    "color": "black",
+    "ls": "none",
+    "ms": 8,
+    "mec": "white",
+    "mew": 0.8,
+    "zorder": 5,
+}
+"""How the page's own figures are drawn: black crosses, above the model's lines."""
 
 
 @dataclass(frozen=True)
@@ -119,11 +152,56 @@ def ram_curve(
     return tuple(_point(base.replace(ram=ram), ram, start, runs, seed) for ram in rams)
 
 
-def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str) -> Any:
+def _styled(plot: _F) -> _F:
+    """Draw with :data:`STYLE` in force (text takes its size when made); matplotlib's settings stay as they were."""
+
+    @functools.wraps(plot)
+    def styled(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib.pyplot as plt
+
+        with plt.rc_context(cast("Any", STYLE)):  # typed with literal keys only
+            return plot(*args, **kwargs)
+
+    return cast("_F", styled)
+
+
+def _plain_ticks(axis: Any, minor: bool = False) -> None:
+    """Label *axis*'s ticks as plain numbers (``0.01``, ``10000``), not as powers of ten with superscripts."""
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda value, _position: f"{value:g}")
+    axis.set_major_formatter(formatter)
+    if minor:
+        axis.set_minor_formatter(formatter)
+
+
+def _axes(ax: Any, nrows: int = 1, height: float = 3.6, **kwargs: Any) -> Any:
+    """*ax* if given, else new axes (*nrows* stacked) of a figure :data:`WIDTH` wide."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    if ax is not None:
+        return ax
+    _, axes = plt.subplots(nrows, 1, figsize=(WIDTH, height), layout="constrained", squeeze=False, **kwargs)
+    return axes[0, 0] if nrows == 1 else axes[:, 0]
+
+
+def _limit_markers(ax: Any, points: Any, color: str) -> None:
+    """Mark each point of one curve with the marker of its binding limit (filled for the zone map)."""
+    for limit, marker in LIMIT_MARKERS.items():
+        sel = [p for p in points if p.limit == limit]
+        if sel:
+            ax.plot(
+                [p.x / MiB for p in sel],
+                [p.median for p in sel],
+                marker,
+                color=color,
+                ms=5,
+                mfc="white" if limit != "zone map" else color,
+            )
+
+
+def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str, legend: bool = True) -> Any:
+    ax = _axes(ax)
     starts = list(dict.fromkeys(p.start for p in points))
     for i, start in enumerate(starts):
         mine = [p for p in points if p.start == start]
@@ -131,27 +209,42 @@ def _plot(points: tuple[CurvePoint, ...], ax: Any, xlabel: str) -> Any:
         color = f"C{i}"
         ax.plot(xs, [p.median for p in mine], "-", color=color, label=start, lw=1.5)
         ax.fill_between(xs, [p.low for p in mine], [p.high for p in mine], color=color, alpha=0.2, lw=0)
-        for limit, marker in LIMIT_MARKERS.items():
-            sel = [p for p in mine if p.limit == limit]
-            if sel:
-                ax.plot(
-                    [p.x / MiB for p in sel],
-                    [p.median for p in sel],
-                    marker,
-                    color=color,
-                    ms=5,
-                    mfc="white" if limit != "zone map" else color,
-                )
+        _limit_markers(ax, mine, color)
     for limit, marker in LIMIT_MARKERS.items():
         if any(p.limit == limit for p in points):
             ax.plot([], [], marker, color="0.3", mfc="white" if limit != "zone map" else "0.3", label=f"limit: {limit}")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("processes when the bomb ended")
+    ax.set_ylabel("processes at the end")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", ncols=2)
+    if legend:
+        ax.legend(ncols=2)
     return ax
 
 
+def ram_observed() -> tuple[tuple[int, int], ...]:
+    """The page's counts against RAM, as (bytes of RAM, processes): what the RAM figures mark.
+
+    O7 gives about 1040 from the console "given enough RAM"; O9 gives the same at
+    256 and 384 MiB, and "like 100 less or so" at 128 MiB.  Both come from
+    :mod:`zonemodel.studies.targets`.
+
+    Examples
+    --------
+    >>> [(ram // MiB, count) for ram, count in ram_observed()]
+    [(128, 940), (256, 1040), (384, 1040)]
+    """
+    from zonemodel.studies.targets import observed
+
+    console = int(observed("O7", "console"))
+    drop = int(observed("O9", "drop_at_128_mib"))
+    return ((128 * MiB, console - drop), (256 * MiB, console), (384 * MiB, console))
+
+
+def _mark_observed(ax: Any, points: tuple[tuple[int, int], ...], label: str) -> None:
+    ax.plot([x / MiB for x, _ in points], [y for _, y in points], label=label, **OBSERVED)
+
+
+@_styled
 def plot_zone_map_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot :func:`zone_map_curve` (keyword arguments are passed on to it), with the page's figures.
 
@@ -161,20 +254,23 @@ def plot_zone_map_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
     from zonemodel.studies.targets import observed
 
     points = zone_map_curve(**kwargs)
-    result: Axes = _plot(points, ax, "zone map size (MiB)")
-    seen = [(16, observed("O7", s)) for s in ("console", "ssh", "screen")]
-    seen += [(z, observed("O12", f"{s}_{z}_mib")) for s in ("console", "ssh") for z in (8, 4)]
-    result.plot([x for x, _ in seen], [y for _, y in seen], "kx", ms=7, mew=1.5, label="observed (page r2)")
-    result.legend(fontsize="small", ncols=2)
-    result.set_title("Fork bomb on GNU Mach 2005: count against zone map size")
+    result: Axes = _plot(points, _axes(ax, height=4.0), "zone map size (MiB)", legend=False)
+    seen = [(16 * MiB, observed("O7", s)) for s in ("console", "ssh", "screen")]
+    seen += [(z * MiB, observed("O12", f"{s}_{z}_mib")) for s in ("console", "ssh") for z in (8, 4)]
+    _mark_observed(result, tuple(seen), "the page (r2)")
+    result.legend(ncols=2, loc="lower center")
+    result.set_title("GNU Mach 2005: count against zone map size")
     return result
 
 
+@_styled
 def plot_ram_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Plot :func:`ram_curve` (keyword arguments are passed on to it)."""
+    """Plot :func:`ram_curve` (keyword arguments are passed on to it), with the page's counts (:func:`ram_observed`)."""
     points = ram_curve(**kwargs)
-    result: Axes = _plot(points, ax, "physical memory (MiB)")
-    result.set_title("Fork bomb on GNU Mach 2005 (16 MiB zone map): count against RAM")
+    result: Axes = _plot(points, ax, "physical memory (MiB)", legend=False)
+    _mark_observed(result, ram_observed(), "the page (r2)")
+    result.legend(loc="lower right")
+    result.set_title("GNU Mach 2005, 16 MiB zone map: count against RAM")
     return result
 
 
@@ -248,37 +344,70 @@ def interval_curve(
     return tuple(rows)
 
 
-def plot_storms(ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Plot :func:`storm_traces`: null's threads (solid) and zone-map use (dashed) over time, per policy."""
-    import matplotlib.pyplot as plt
+@_styled
+def plot_storms(ax: Any = None, **kwargs: Any) -> Any:
+    """Plot :func:`storm_traces` in two panels sharing the time axis: null's threads, and zone-map use.
+
+    Every policy has a colour and a line style of its own.  Under the four
+    policies that cap threads the zone map stays within a few hundredths of a
+    MiB of the same level, so their curves would lie on one another: the lower
+    panel draws them as one band (from the lowest to the highest of them at
+    each moment), named as such in the legend.  *ax*, if given, is a pair of
+    axes.  Returns the two axes.
+    """
+    import numpy as np
 
     traces = storm_traces(**kwargs)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
-    other = ax.twinx()
+    top, bottom = ax if ax is not None else _axes(None, nrows=2, height=5.2, sharex=True)
+    styles = ["-", "--", "-.", ":", (0, (5, 1, 1, 1))]
     for i, trace in enumerate(traces):
-        color = f"C{i}"
         end = " (panic)" if trace.outcome == "panic" else ""
-        ax.plot(trace.times, trace.null_threads, "-", color=color, label=f"{trace.policy}{end}")
-        other.plot(trace.times, [b / MiB for b in trace.zone_map_used], "--", color=color, lw=1)
-    ax.set_xscale("symlog", linthresh=0.01)
-    ax.set_yscale("symlog", linthresh=10)
-    ax.set_xlabel("seconds since the first close")
-    ax.set_ylabel("threads of null (solid)")
-    other.set_ylabel("zone map used, MiB (dashed)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="upper left")
-    ax.set_title("Closing 20000 ports to /dev/null quickly, GNU Mach 2005, by thread policy")
-    return ax
+        top.plot(
+            trace.times,
+            trace.null_threads,
+            ls=styles[i % len(styles)],
+            color=f"C{i}",
+            lw=1.6,
+            label=f"{trace.policy}{end}",
+        )
+    top.set_yscale("symlog", linthresh=10)
+    top.set_ylabel("threads of null")
+    top.legend(loc="upper left")
+    top.set_title("Closing 20,000 ports quickly, GNU Mach 2005")
+
+    capped = [t for t in traces if t.outcome != "panic"]
+    for i, trace in enumerate(traces):
+        if trace not in capped:
+            used = [b / MiB for b in trace.zone_map_used]
+            bottom.plot(trace.times, used, ls=styles[i % len(styles)], color=f"C{i}", lw=1.6, label=trace.policy)
+    if capped:
+        grid = np.unique(np.concatenate([np.asarray(t.times, dtype=float) for t in capped]))
+        curves = np.array(
+            [
+                np.interp(grid, np.asarray(t.times, dtype=float), np.asarray(t.zone_map_used, dtype=float))
+                for t in capped
+            ]
+        )
+        low, high = curves.min(axis=0) / MiB, curves.max(axis=0) / MiB
+        bottom.fill_between(
+            grid, low, high, color="0.45", alpha=0.5, lw=0.8, edgecolor="0.3", label="the four others (one band)"
+        )
+    bottom.set_xscale("symlog", linthresh=0.01)
+    _plain_ticks(bottom.xaxis)
+    _plain_ticks(top.yaxis)
+    bottom.set_xlabel("seconds since the first close")
+    bottom.set_ylabel("zone map used (MiB)")
+    bottom.legend(loc="upper left")
+    for a in (top, bottom):
+        a.grid(alpha=0.3)
+    return top, bottom
 
 
+@_styled
 def plot_interval_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot :func:`interval_curve`: mean count with its range against the fork interval."""
-    import matplotlib.pyplot as plt
-
     rows = interval_curve(**kwargs)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    ax = _axes(ax)
     timed = [r for r in rows if r[0] is not None]
     xs = [r[0] * 1e3 for r in timed if r[0] is not None]
     ax.errorbar(
@@ -287,17 +416,18 @@ def plot_interval_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
         yerr=[[r[1] - r[3] for r in timed], [r[4] - r[1] for r in timed]],
         fmt="o-",
         capsize=3,
-        label="fork every interval (mean, min to max)",
+        label="mean, min to max",
     )
     slow = [r for r in rows if r[0] is None]
     if slow:
         ax.axhline(slow[0][1], color="0.4", ls=":", label=f"slow forking (mean {slow[0][1]:.0f})")
     ax.set_xscale("log")
+    _plain_ticks(ax.xaxis, minor=True)
     ax.set_xlabel("time between forks (ms)")
-    ax.set_ylabel("processes when the bomb ended")
+    ax.set_ylabel("processes at the end")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    ax.set_title("Fork bomb on GNU Mach 2005 (12 MiB zone map): count against fork rate")
+    ax.legend()
+    ax.set_title("GNU Mach 2005, 12 MiB zone map: count against fork rate")
     return ax
 
 
@@ -327,10 +457,44 @@ def era_curve(
     return tuple(points)
 
 
-def plot_era_curve(ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Plot :func:`era_curve`: one line per preset, markers by binding limit."""
+@_styled
+def plot_era_curve(ax: Any = None, **kwargs: Any) -> Any:
+    """Plot :func:`era_curve`: one panel per preset (sharing the RAM axis), markers by binding limit.
+
+    The zalloc-era presets end at nearly the same count (the ipc spaces cap),
+    so on one pair of axes their lines would hide one another: each gets a
+    panel of its own.  The 2005 panel marks the page's counts
+    (:func:`ram_observed`).  *ax*, if given, holds one axes per preset.
+    Returns the axes.
+    """
     points = tuple(p for p in era_curve(**kwargs) if p.limit != "no boot")
-    result: Axes = _plot(points, ax, "physical memory (MiB)")
-    result.set_title("Console fork bomb on each preset: count against RAM")
-    result.set_yscale("log")
-    return result
+    years = list(dict.fromkeys(p.start for p in points))
+    axes = ax if ax is not None else _axes(None, nrows=len(years), height=1.55 * len(years) + 0.6, sharex=True)
+    for i, (year, panel) in enumerate(zip(years, axes, strict=True)):
+        mine = tuple(p for p in points if p.start == year)
+        xs = [p.x / MiB for p in mine]
+        panel.plot(xs, [p.median for p in mine], "-", color=f"C{i}", lw=1.5)
+        _limit_markers(panel, mine, f"C{i}")
+        if year == "2005":
+            _mark_observed(panel, ram_observed(), "the page (r2)")
+        panel.set_title(f"{year} preset", loc="left", pad=2)
+        panel.grid(alpha=0.3)
+        panel.margins(y=0.15)
+    # One legend for all panels, above them: the limits (as grey markers) and the page's counts.
+    from matplotlib.lines import Line2D
+
+    seen = {p.limit for p in points}
+    handles = [
+        Line2D([], [], marker=marker, ls="none", color="0.3", mfc="white" if limit != "zone map" else "0.3", ms=5)
+        for limit, marker in LIMIT_MARKERS.items()
+        if limit in seen
+    ]
+    labels = [f"limit: {limit}" for limit in LIMIT_MARKERS if limit in seen]
+    handles.append(Line2D([], [], **OBSERVED))
+    labels.append("the page (r2)")
+    axes[0].figure.legend(handles, labels, loc="outside upper center", ncols=2)
+    axes[-1].set_xscale("log", base=2)
+    axes[-1].set_xticks([128, 256, 512, 1024], ["128", "256", "512", "1024"])
+    axes[-1].set_xlabel("physical memory (MiB)")
+    axes[len(axes) // 2].set_ylabel("processes at the end")
+    return axes
