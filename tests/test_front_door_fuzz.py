@@ -77,7 +77,7 @@ def _compiled():
     zm.fork_bomb(SMALL, runs=2, seed=0)
     zm.close_burst(zm.gnumach(2005), processes=1, ports_each=5, seed=0)
     zm.close_burst(zm.gnumach(2005), processes=1, ports_each=5, runs=2, seed=0)
-    zm.open_ports(zm.gnumach(2005), processes=1, ports=5)
+    zm.open_ports(zm.gnumach(2005), processes=1, ports_each=5)
     zm.replay(SMALL, [("tasks", 1)])
 
 
@@ -121,9 +121,9 @@ def test_close_burst(name, value):
 
 
 @FUZZ
-@given(name=st.sampled_from(["processes", "ports", "path"]), value=BAD)
+@given(name=st.sampled_from(["processes", "ports_each", "path"]), value=BAD)
 def test_open_ports(name, value):
-    keywords: dict[str, Any] = {"processes": 1, "ports": 5, name: value}
+    keywords: dict[str, Any] = {"processes": 1, "ports_each": 5, name: value}
     if name != "path" and _big(value, 5):
         keywords[name] = 10**7 + int(value)
     _answer(name, lambda: zm.open_ports(zm.gnumach(2005), **keywords))
