@@ -126,6 +126,12 @@ def check_bomb(
     n_other = check_count("other", other, 0, 100_000)
     if (limits is not None or n_other) and interval is not None:
         raise ParameterError('"limits" and "other" need interval=None (slow forking); got both')
+    if interval is None and pol != UPSTREAM_1997:
+        raise ParameterError(
+            f'"policy" ({pol.key!r}) decides how the servers grow their thread pools, which only matters when '
+            "forking at an interval: pass interval=<seconds between forks> as well (with interval=None no server "
+            "ever queues), or leave policy at its default"
+        )
     mode: Mode = "limited" if limits is not None or n_other else ("slow" if interval is None else "timed")
     return _Spec(k, start_s, bool(chain), user_s, mode, float(interval or 0.0), pol, limits, n_other)
 
@@ -473,6 +479,8 @@ def run_replicates(
     user: User = "user",
     interval: float | None = None,
     policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
+    limits: Limits | None = None,
+    other: int = 0,
     seed: SeedLike,
     first: int,
     count: int,
@@ -483,7 +491,9 @@ def run_replicates(
     batches of replicates give the same rows as one call: the unit of work
     that :func:`zonemodel.sweep` ships to workers.
     """
-    spec = check_bomb(kernel, start=start, chain=chain, user=user, interval=interval, policy=policy)
+    spec = check_bomb(
+        kernel, start=start, chain=chain, user=user, interval=interval, policy=policy, limits=limits, other=other
+    )
     first_n, count_n = check_count("first", first, 0), check_count("count", count)
     _notice(spec, True)
     return _run(spec, seed, first_n, count_n)
