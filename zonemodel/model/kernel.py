@@ -82,7 +82,11 @@ class Kernel:
     kernel_map_ram_fraction: float = field(metadata=_real(0.0, 4.0))
     """kernel_map grows by this fraction of RAM (0 in 2005, 1/15 from 2006-05, 1 from 2008-12)."""
     zone_map: int = field(metadata=_size(4 * _KiB, 4 * _G))
-    """Size of the zone map, the sub-map of kernel_map from which zones take pages (``zone_map_size``)."""
+    """Size of the zone map, the sub-map of kernel_map from which zones take pages (``zone_map_size``).
+
+    On the slab allocator (2013) it is the size of kmem_map, the sub-map that took the zone map's place
+    (``kmem_init``), and is reported under that name.
+    """
     zdata: int = field(metadata=_size(0, 64 * _MiB))
     """Boot-time zone memory stolen outside the zone map; zget_space hands it out first."""
     kalloc_map: int = field(metadata=_size(0, 4 * _G))
@@ -460,6 +464,8 @@ def provenance_table(kernel: Kernel) -> list[dict[str, str]]:
     >>> row["parameter"], row["kind"]
     ('year', 'document')
     """
+    if not isinstance(kernel, Kernel):
+        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
     rows = []
     for name in FIELD_NAMES:
         value = getattr(kernel, name)

@@ -258,7 +258,7 @@ def sweep(
     grid: Mapping[str, Iterable[object]] | Sequence[Mapping[str, object]],
     *,
     runs: int,
-    seed: SeedLike,
+    seed: SeedLike = None,
     executor: Any = None,
     progress: bool | None = None,
     batch_size: int | None = None,
