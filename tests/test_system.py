@@ -36,11 +36,10 @@ def test_same_seed_same_history() -> None:
     assert runs[0] == runs[1]
 
 
-def test_a_kernel_that_does_not_boot_gives_a_dead_system() -> None:
-    system = zonemodel.System(zonemodel.gnumach(2005, zone_map="32 MiB"))
-    assert not system.alive
-    with pytest.raises(zonemodel.SystemDown, match="does not boot"):
-        system.fork_bomb()
+def test_a_kernel_that_does_not_boot_raises_boot_error() -> None:
+    """System() of a kernel that does not boot raises BootError at once, as every experiment does."""
+    with pytest.raises(zonemodel.errors.BootError, match=r'"kernel": .* does not boot: panic: kmem_suballoc'):
+        zonemodel.System(zonemodel.gnumach(2005, zone_map="32 MiB"))
 
 
 def test_stop_at_is_checked() -> None:

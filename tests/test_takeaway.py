@@ -47,7 +47,7 @@ def test_fork_bomb_runs_summaries_and_per_run_rows():
     assert runs.outcome == runs.outcomes[0][0] == "panic"
     assert runs.message == runs.messages[0][0]
     frame = runs.to_frame()
-    assert list(frame.columns) == ["run", "processes", "outcome", "limit", "message"]
+    assert list(frame.columns) == ["run", "processes", "outcome", "limit", "message", "zone_map_used"]
     assert tuple(frame["processes"]) == runs.values and len(frame) == 6
     assert frame.attrs["kernel"] == repr(K4)
     assert runs.to_dict()["run_limits"] == list(runs.run_limits)
@@ -76,7 +76,7 @@ def test_close_burst_result_frame_has_a_row_per_zone():
 
 def test_open_ports_replay_and_boot_take_away():
     """OpenPortsResult, ZoneMapReport and BootReport have to_dict, to_frame and equals too."""
-    o = zm.open_ports(zm.gnumach(2005), processes=1, ports=10)
+    o = zm.open_ports(zm.gnumach(2005), processes=1, ports_each=10)
     assert o.to_frame().to_dict("records") == [{"instance": 0, "opened": 10}]
     assert o.to_dict()["per_instance"] == [10]
     rep = zm.replay(zm.gnumach(2005), [("tasks", 10)])

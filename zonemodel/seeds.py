@@ -41,11 +41,12 @@ def replicate_states(seed: SeedLike, runs: int, start: int = 0) -> np.ndarray:
     np.True_
     """
     ss = as_seed_sequence(seed)
-    # spawn() advances the parent's counter; work on a copy so the caller's sequence is untouched.
-    fresh = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size)
-    children = fresh.spawn(start + runs)[start:]
+    # Child i of ss, as ss.spawn() would make it, built directly: the caller's sequence is not advanced,
+    # and replicates far into the stream cost no more than the first ones (batches stay linear in runs).
+    entropy, key, pool = ss.entropy, tuple(ss.spawn_key), ss.pool_size
     states = np.empty((runs, 4), dtype=np.uint64)
-    for i, child in enumerate(children):
+    for i in range(runs):
+        child = np.random.SeedSequence(entropy, spawn_key=(*key, start + i), pool_size=pool)
         state = child.generate_state(4, np.uint64)
         if not state.any():  # xoshiro must not start from all zeros
             state[0] = 1

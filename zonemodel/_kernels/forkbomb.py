@@ -23,6 +23,7 @@ from zonemodel._kernels.layout import (
     G_CHAIN,
     G_ENTRY,
     G_MAX_CHILDREN,
+    M_MAP_USED,
     M_PANIC_ZONE,
     OK,
     P_ADDR,
@@ -148,6 +149,7 @@ def _record(rows: np.ndarray, r: int, m: Machine, count: int, status: int, who: 
     row.who = who
     row.background = background
     row.panic_zone = m.ms[M_PANIC_ZONE]
+    row.zone_map_pages = m.ms[M_MAP_USED]
 
 
 def _bomb_many(m0: Machine, w: Workload, states: np.ndarray, rows: np.ndarray) -> None:

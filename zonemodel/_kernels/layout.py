@@ -300,6 +300,11 @@ ROW_DTYPE: Final = np.dtype(
         ("peak_null_threads", np.int64),
         ("remedy", np.int64),  # ACT_* slot of the remedy that stopped the run, or -1 (set by the experiment)
         ("p99_latency_ms", np.float64),  # set by the experiment from the latencies
+        ("zone_map_pages", np.int64),  # M_MAP_USED at the end: zone-map pages the zones took
+        ("peak_ext2fs_threads", np.int64),  # storms
+        ("peak_null_backlog", np.int64),  # storms: most notifications waiting in null's queue
+        ("peak_ext2fs_backlog", np.int64),  # storms: the same for ext2fs
+        ("p50_latency_ms", np.float64),  # storms: set by the experiment from the latencies
     ]
 )
 """One replicate of any experiment, as the ``*_many`` kernels write it."""

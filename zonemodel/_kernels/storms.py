@@ -36,6 +36,7 @@ from zonemodel._kernels.layout import (
     KALLOC_MAP_FULL,
     L_PORTS,
     L_QUOTA,
+    M_MAP_USED,
     M_PANIC_ZONE,
     MSG_RPC,
     N_SERVERS,
@@ -60,6 +61,7 @@ from zonemodel._kernels.layout import (
     RM_REFUSED_QUOTA,
     RM_SIZE,
     S_COLS,
+    S_PEAK_QUEUE,
     S_PEAK_THREADS,
     S_SERVED,
     S_THREADS,
@@ -299,7 +301,11 @@ def _burst_chunk(
         _burst_run(m, w, srv, states[r].copy(), job, lat, trace, rows, r)
         row = rows[r]
         row.panic_zone = m.ms[M_PANIC_ZONE]
+        row.zone_map_pages = m.ms[M_MAP_USED]
         row.peak_null_threads = srv.sv[NULL, S_PEAK_THREADS]
+        row.peak_ext2fs_threads = srv.sv[EXT2FS, S_PEAK_THREADS]
+        row.peak_null_backlog = srv.sv[NULL, S_PEAK_QUEUE]
+        row.peak_ext2fs_backlog = srv.sv[EXT2FS, S_PEAK_QUEUE]
         row.other = srv.rm[RM_B_OPENED]
         n = min(lats.shape[1], srv.sv[NULL, S_SERVED] + srv.sv[EXT2FS, S_SERVED])
         lats[r, :n] = lat[:n]

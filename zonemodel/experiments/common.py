@@ -14,18 +14,21 @@ into the kernels' arrays, and status codes back into words.
 
 from __future__ import annotations
 
+import sys
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import numpy as np
 
 from zonemodel._kernels import layout as L
 from zonemodel._kernels.forkbomb import _boot, _boot_tasks
-from zonemodel._kernels.jit import one_thread
+from zonemodel._kernels.jit import CACHE, one_thread, will_compile
 from zonemodel._kernels.process import _pages_in_use
-from zonemodel.errors import ConfigurationError, ParameterError
+from zonemodel.errors import BootError, ConfigurationError, ParameterError
+from zonemodel.experiments.progress import Progress
 from zonemodel.experiments.results import Outcome
 from zonemodel.model.boot import BootReport, boot
 from zonemodel.model.ipc_tables import table_sizes
@@ -35,8 +38,10 @@ from zonemodel.model.policies import ThreadPolicy
 from zonemodel.model.zones import ZONE_NAMES, zone_specs
 
 __all__ = [
+    "BOOT_KERNELS",
     "MAX_CHILDREN",
     "MAX_RUNS",
+    "MORE_RUNS",
     "SERVER_NAMES",
     "START_METHODS",
     "USERS",
@@ -44,19 +49,23 @@ __all__ = [
     "Limit",
     "Outcome",
     "Start",
+    "Tally",
     "User",
     "check_choice",
     "check_count",
     "check_kernel",
     "check_runs",
     "check_zalloc",
+    "compile_notice",
     "describe",
+    "in_batches",
     "limit_array",
     "most_common",
     "new_rows",
     "one_thread",
     "policy_arrays",
     "process_row",
+    "up_or_raise",
     "zone_table",
 ]
 
@@ -75,14 +84,15 @@ SERVER_NAMES: Final = ("proc", "auth", "exec", "term", "ext2fs", "null")
 """The servers of the simulation, in the kernels' order (``PROC`` .. ``NULL``)."""
 MAX_CHILDREN: Final = 200_000
 """The experiments' own cap on the children of one fork bomb."""
-MAX_RUNS: Final = 100_000
-"""The most replicates one call of an experiment runs (``runs=``); :func:`zonemodel.sweep` runs more in batches."""
+MAX_RUNS: Final = 1_000_000
+"""The most replicates one call of an experiment runs (``runs=``), the same bound as :func:`zonemodel.sweep`'s."""
 MORE_RUNS: Final = (
-    "to run more, use zonemodel.sweep (it runs the replicates in batches, on a dask cluster with "
-    "executor=client.get_executor()), or call again with seed=numpy.random.SeedSequence(...).spawn(n)[i] "
-    "for batch i"
+    "to run more, call again in batches with seed=numpy.random.SeedSequence(seed).spawn(n)[i] for batch i "
+    "and combine the results, or use zonemodel.sweep (on a dask cluster with executor=client.get_executor())"
 )
 """What the error of too many ``runs`` suggests."""
+BATCH_SECONDS: Final = 0.5
+"""About how long one batch of replicates runs (:func:`in_batches`): the bar advances, memory stays flat."""
 
 _NO_BOOT_MESSAGE: Final = "[the kernel does not boot: see zonemodel.boot()]"
 _STATUS: Final[dict[int, tuple[Outcome, Limit, str]]] = {
@@ -123,6 +133,59 @@ WHO: Final[dict[int, str]] = {
     L.WHO_OTHER: "other user",
 }
 """Who made the allocation that ended a run, in words."""
+
+
+# ---------------------------------------------------------------------------- first use
+
+COLD_SECONDS: Final[dict[str, int]] = {
+    "_boot": 5,
+    "_boot_tasks": 1,
+    "_pages_in_use": 1,
+    "_exit": 1,
+    "_replay": 1,
+    "_bomb": 2,
+    "_bomb_chunk": 1,
+    "_bomb_timed": 7,
+    "_bomb_timed_chunk": 2,
+    "_bomb_limited": 2,
+    "_bomb_limited_chunk": 1,
+    "_burst_run": 7,
+    "_burst_chunk": 2,
+    "_open_storm": 1,
+}
+"""About how long compiling each kernel called from Python takes on two cores, with the kernels it calls
+(measured with ``zonemodel.warmup()`` and an empty cache); unknown ones count 5 s."""
+BOOT_KERNELS: Final = (_boot, _boot_tasks, _pages_in_use)
+"""The kernels every experiment on a booted system calls (:meth:`Booted.up`, the session, RAM left)."""
+_noticed = False
+_seen: set[int] = set()
+
+
+def compile_notice(*kernels: object) -> None:
+    """Before *kernels* are first called: if any will be compiled (not loaded), say so on stderr, once per process.
+
+    The one line names the expected time; kernels loaded from numba's cache
+    (or already in memory) print nothing.  Each kernel is looked at once per process.
+    """
+    global _noticed
+    if _noticed:
+        return
+    fresh = [k for k in kernels if id(k) not in _seen]
+    if not fresh:
+        return
+    _seen.update(id(k) for k in fresh)
+    compiling = [k for k in fresh if will_compile(k)]
+    if not compiling:
+        return
+    _noticed = True
+    seconds = sum(COLD_SECONDS.get(getattr(getattr(k, "py_func", k), "__name__", ""), 5) for k in compiling)
+    later = (
+        "later calls load them from the cache"
+        if CACHE
+        else "later calls in this process reuse them (ZONEMODEL_NUMBA_CACHE=0: every process compiles them)"
+    )
+    about = max(5, 5 * round(seconds / 5))
+    print(f"zonemodel: compiling zonemodel kernels for first use, about {about} s; {later}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -406,6 +469,103 @@ class Booted:
     def kalloc_map_free(self) -> int:
         """Bytes of kalloc_map left."""
         return int(self.machine.res[L.R_KALLOC_FREE])
+
+
+def up_or_raise(kernel: Kernel) -> Booted:
+    """Boot *kernel* (:meth:`Booted.up`), or raise :class:`~zonemodel.errors.BootError` saying why it does not boot.
+
+    The one boot gate of the public experiments: a kernel that does not
+    boot, or whose own tasks do not fit at boot, is reported the same way
+    by every experiment, whatever ``runs`` is.
+    """
+    booted = Booted.up(kernel)
+    if booted.status == L.OK:
+        return booted
+    report = booted.boot
+    if not report.booted:
+        why = report.message + (": " if report.message and report.reason else "") + report.reason
+    else:
+        why = f"its own tasks do not fit at boot ({describe(booted.status, booted.panic_zone)[2]})"
+    raise BootError(
+        f'"kernel": {kernel!r} does not boot: {why}; see zonemodel.boot(kernel) for its kernel_map budget',
+        report,
+    )
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+def in_batches(
+    run: Callable[[int, int], np.ndarray],
+    total: int,
+    consume: Callable[[np.ndarray], None],
+    *,
+    most: int,
+    progress: bool | None,
+    desc: str,
+) -> None:
+    """Replicates ``0 .. total - 1`` as ``run(first, count)`` batches, each handed to *consume*, in order.
+
+    Batches are sized to run about :data:`BATCH_SECONDS` each (from the pace of
+    the previous one, at most *most* replicates), so the progress bar advances
+    and only one batch of rows is held at a time.  Replicate *i* is seeded by
+    its index alone, so the cut changes no result.
+    """
+    size = min(total, most, 16)
+    first = 0
+    with Progress(total, enabled=progress, desc=desc) as bar:
+        while first < total:
+            count = min(size, total - first)
+            began = time.perf_counter()
+            consume(run(first, count))
+            pace = count / max(time.perf_counter() - began, 1e-6)
+            bar.update(count)
+            first += count
+            size = int(max(1, min(most, 4 * count, pace * BATCH_SECONDS)))
+
+
+class Tally:
+    """Per-run columns gathered batch by batch, compactly: equal values of a batch share one Python object.
+
+    >>> tally = Tally()
+    >>> tally.add("count", np.array([420, 420, 419]))
+    >>> tally.add("count", np.array([420]))
+    >>> tally.column("count")
+    (420, 420, 419, 420)
+    """
+
+    def __init__(self) -> None:
+        self._columns: dict[str, list[object]] = {}
+
+    def add(self, name: str, values: np.ndarray | Sequence[object]) -> None:
+        """Append *values* (a NumPy array, or a list of Python values) to column *name*."""
+        column = self._columns.setdefault(name, [])
+        if isinstance(values, np.ndarray) and values.size:
+            distinct, inverse = np.unique(values, return_inverse=True)
+            objects = np.empty(len(distinct), dtype=object)
+            objects[:] = distinct.tolist()
+            column.extend(objects[inverse.reshape(-1)].tolist())
+        else:
+            column.extend(values.tolist() if isinstance(values, np.ndarray) else list(values))
+
+    def column(self, name: str) -> tuple[Any, ...]:
+        """Column *name* as a tuple (empty if nothing was added)."""
+        return tuple(self._columns.get(name, ()))
+
+
+def words_of_rows(
+    rows: np.ndarray, words: Callable[[np.void], tuple[str, str, str]], keys: tuple[str, ...]
+) -> tuple[list[str], list[str], list[str]]:
+    """(outcomes, limits, messages) of *rows*: *words* is called once per distinct combination of the *keys* fields."""
+    if not len(rows):
+        return [], [], []
+    stacked = np.stack([rows[k] for k in keys], axis=1)
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    table = np.empty((len(first), 3), dtype=object)
+    for j, i in enumerate(first):
+        table[j] = words(rows[i])
+    picked = table[inverse.reshape(-1)]
+    return picked[:, 0].tolist(), picked[:, 1].tolist(), picked[:, 2].tolist()
 
 
 # ---------------------------------------------------------------------------- rows and words

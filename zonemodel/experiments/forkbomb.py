@@ -24,30 +24,38 @@ from typing import Final, Literal, overload
 import numpy as np
 
 from zonemodel._kernels import layout as L
-from zonemodel._kernels.forkbomb import _bomb, _bomb_many
-from zonemodel._kernels.remedies import _bomb_limited, _bomb_limited_many
-from zonemodel._kernels.storms import _bomb_timed, _bomb_timed_many
+from zonemodel._kernels.forkbomb import _bomb, _bomb_chunk, _bomb_many
+from zonemodel._kernels.remedies import _bomb_limited, _bomb_limited_chunk, _bomb_limited_many
+from zonemodel._kernels.storms import _bomb_timed, _bomb_timed_chunk, _bomb_timed_many
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import (
+    BOOT_KERNELS,
     SERVER_NAMES,
     START_METHODS,
     USERS,
     WHO,
     Booted,
     Start,
+    Tally,
     User,
     check_choice,
     check_count,
     check_kernel,
     check_runs,
     child_row,
+    compile_notice,
     describe,
+    in_batches,
     job,
     limit_array,
     most_common,
     new_rows,
     server_model,
+    up_or_raise,
+    words_of_rows,
+    zone_map_state,
 )
+from zonemodel.experiments.progress import check_progress
 from zonemodel.experiments.results import ForkBombResult, ForkBombRuns, Outcome, zone_usage
 from zonemodel.model.boot import boot
 from zonemodel.model.kernel import Kernel
@@ -57,7 +65,7 @@ from zonemodel.model.policies import policy as get_policy
 from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
 
-__all__ = ["ForkBombResult", "ForkBombRuns", "fork_bomb", "fork_bomb_runs"]
+__all__ = ["ForkBombResult", "ForkBombRuns", "Summary", "fork_bomb", "fork_bomb_runs"]
 
 Mode = Literal["slow", "timed", "limited"]
 
@@ -118,6 +126,12 @@ def check_bomb(
     n_other = check_count("other", other, 0, 100_000)
     if (limits is not None or n_other) and interval is not None:
         raise ParameterError('"limits" and "other" need interval=None (slow forking); got both')
+    if interval is None and pol != UPSTREAM_1997:
+        raise ParameterError(
+            f'"policy" ({pol.key!r}) decides how the servers grow their thread pools, which only matters when '
+            "forking at an interval: pass interval=<seconds between forks> as well (with interval=None no server "
+            "ever queues), or leave policy at its default"
+        )
     mode: Mode = "limited" if limits is not None or n_other else ("slow" if interval is None else "timed")
     return _Spec(k, start_s, bool(chain), user_s, mode, float(interval or 0.0), pol, limits, n_other)
 
@@ -136,7 +150,24 @@ def _gate(spec: _Spec, booted: Booted | None = None) -> tuple[Booted, np.ndarray
         status, who = booted.start_session(spec.start), L.WHO_BACKGROUND
     gate = new_rows(1)
     gate["status"], gate["who"], gate["panic_zone"] = status, who, booted.panic_zone
+    gate["zone_map_pages"] = booted.machine.ms[L.M_MAP_USED]
     return booted, gate
+
+
+_KERNELS: Final[dict[tuple[Mode, bool], tuple[object, ...]]] = {
+    ("slow", False): (_bomb,),
+    ("slow", True): (_bomb_chunk,),
+    ("timed", False): (_bomb_timed,),
+    ("timed", True): (_bomb_timed_chunk,),
+    ("limited", False): (_bomb_limited,),
+    ("limited", True): (_bomb_limited_chunk,),
+}
+"""The kernels of each kind of bomb, one run (False) or many (True)."""
+
+
+def _notice(spec: _Spec, many: bool) -> None:
+    """The first-compile notice for a bomb of *spec* (see :func:`~zonemodel.experiments.common.compile_notice`)."""
+    compile_notice(*BOOT_KERNELS, *_KERNELS[spec.mode, many])
 
 
 def _timed_parts(spec: _Spec) -> tuple[L.ServerModel, L.Job]:
@@ -172,9 +203,15 @@ def _words(row: np.void, mode: Mode, boot_message: str) -> tuple[Outcome, str, s
     return describe(status, int(row["panic_zone"]), boot_message)
 
 
-def _run(spec: _Spec, seed: SeedLike, first: int, count: int) -> np.ndarray:
-    """Replicates ``first .. first + count - 1`` of *spec* as replicate rows (one kernel call)."""
-    booted, gate = _gate(spec)
+def _run(
+    spec: _Spec, seed: SeedLike, first: int, count: int, ready: tuple[Booted, np.ndarray] | None = None
+) -> np.ndarray:
+    """Replicates ``first .. first + count - 1`` of *spec* as replicate rows (one kernel call).
+
+    *ready* is the system and gate row of :func:`_gate`, booted once for many
+    batches (the kernels copy the booted machine for each replicate, never change it).
+    """
+    booted, gate = ready or _gate(spec)
     if gate["status"][0] != L.OK:
         return np.repeat(gate, count)
     rows = new_rows(count)
@@ -279,6 +316,7 @@ def fork_bomb(
     other: int = ...,
     runs: Literal[1] = ...,
     seed: SeedLike = ...,
+    progress: bool | None = ...,
 ) -> ForkBombResult: ...
 
 
@@ -295,6 +333,7 @@ def fork_bomb(
     other: int = ...,
     runs: int,
     seed: SeedLike = ...,
+    progress: bool | None = ...,
 ) -> ForkBombResult | ForkBombRuns: ...
 
 
@@ -310,6 +349,7 @@ def fork_bomb(
     other: int = 0,
     runs: int = 1,
     seed: SeedLike = None,
+    progress: bool | None = None,
 ) -> ForkBombResult | ForkBombRuns:
     """Boot *kernel* and fork until a limit is reached.
 
@@ -344,12 +384,20 @@ def fork_bomb(
         the still-running bomb; the result says whether they all started.
     runs
         1 for a :class:`ForkBombResult`; N > 1 for the :class:`ForkBombRuns`
-        distribution over N independently seeded runs (computed in parallel),
-        at most 100 000 per call (``MAX_RUNS``):
-        :func:`zonemodel.sweep` runs more, in batches.
+        distribution over N independently seeded runs (computed in parallel,
+        in batches: memory does not grow with N beyond the per-run columns),
+        at most 1 000 000 per call (``MAX_RUNS``).
     seed
         An int, a :class:`numpy.random.SeedSequence` or None.  Run *i* uses
         child *i* of the sequence, so ``runs=1`` reproduces run 0 of ``runs=N``.
+    progress
+        A progress bar over the runs (needs tqdm): True, False, or None (the
+        default) for a bar in a terminal once the call has run two seconds.
+
+    Raises
+    ------
+    zonemodel.errors.BootError
+        If *kernel* does not boot (see :func:`zonemodel.boot`), with any *runs*.
 
     Examples
     --------
@@ -363,9 +411,29 @@ def fork_bomb(
     )
     n = check_runs(runs)
     ss = as_seed_sequence(seed)
+    shown = check_progress(progress)
+    _notice(spec, n > 1)
+    booted = up_or_raise(spec.kernel)
     if n == 1:
-        return replace(run_once(spec, replicate_states(ss, 1)[0].copy())[0], seed=ss)
-    return summarise(_run(spec, ss, 0, n), mode=spec.mode, other=spec.other, kernel=spec.kernel, seed=ss)
+        return replace(run_once(spec, replicate_states(ss, 1)[0].copy(), booted)[0], seed=ss)
+    return _distribution(spec, ss, n, shown, booted)
+
+
+def _distribution(
+    spec: _Spec, seed: np.random.SeedSequence, runs: int, progress: bool | None, booted: Booted | None = None
+) -> ForkBombRuns:
+    """The :class:`ForkBombRuns` of *runs* replicates, run and summarised in batches."""
+    ready = _gate(spec, booted)
+    summary = Summary(mode=spec.mode, other=spec.other, kernel=spec.kernel)
+    in_batches(
+        lambda first, count: _run(spec, seed, first, count, ready),
+        runs,
+        summary.add,
+        most=20_000,
+        progress=progress,
+        desc="fork_bomb",
+    )
+    return summary.result(seed)
 
 
 def fork_bomb_runs(
@@ -380,10 +448,13 @@ def fork_bomb_runs(
     other: int = 0,
     runs: int,
     seed: SeedLike = None,
+    progress: bool | None = False,
 ) -> ForkBombRuns:
     """:func:`fork_bomb` that always returns the :class:`ForkBombRuns` distribution, ``runs=1`` included.
 
     For code that takes *runs* from its caller and needs one type (the studies use it).
+    Like :func:`zonemodel.sweep`, and unlike :func:`fork_bomb`, it does not raise for a
+    kernel that does not boot: its runs have the outcome ``"no boot"`` and a count of 0.
 
     Examples
     --------
@@ -395,8 +466,9 @@ def fork_bomb_runs(
         kernel, start=start, chain=chain, user=user, interval=interval, policy=policy, limits=limits, other=other
     )
     n = check_runs(runs)
-    ss = as_seed_sequence(seed)
-    return summarise(_run(spec, ss, 0, n), mode=spec.mode, other=spec.other, kernel=spec.kernel, seed=ss)
+    shown = check_progress(progress)
+    _notice(spec, True)
+    return _distribution(spec, as_seed_sequence(seed), n, shown)
 
 
 def run_replicates(
@@ -407,6 +479,8 @@ def run_replicates(
     user: User = "user",
     interval: float | None = None,
     policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
+    limits: Limits | None = None,
+    other: int = 0,
     seed: SeedLike,
     first: int,
     count: int,
@@ -417,8 +491,68 @@ def run_replicates(
     batches of replicates give the same rows as one call: the unit of work
     that :func:`zonemodel.sweep` ships to workers.
     """
-    spec = check_bomb(kernel, start=start, chain=chain, user=user, interval=interval, policy=policy)
-    return _run(spec, seed, check_count("first", first, 0), check_count("count", count))
+    spec = check_bomb(
+        kernel, start=start, chain=chain, user=user, interval=interval, policy=policy, limits=limits, other=other
+    )
+    first_n, count_n = check_count("first", first, 0), check_count("count", count)
+    _notice(spec, True)
+    return _run(spec, seed, first_n, count_n)
+
+
+class Summary:
+    """A :class:`ForkBombRuns` built batch by batch from replicate rows (see :func:`run_replicates`), in order.
+
+    *mode* and *other* say how the bomb ran; *kernel*, if given, names the
+    console line of a kernel that does not boot, gives each run's zone-map
+    use in bytes, and is recorded in the result.
+    """
+
+    def __init__(self, *, mode: Mode = "slow", other: int = 0, kernel: Kernel | None = None) -> None:
+        self.mode, self.other, self.kernel = mode, other, kernel
+        self._tally = Tally()
+        self._runs = self._other_done = 0
+        self._boot_message = ""
+
+    def add(self, rows: np.ndarray) -> None:
+        """Add the next replicates' rows."""
+        k = self.kernel
+        if k is not None and not self._boot_message and (rows["status"] == L.NO_BOOT).any():
+            report = boot(k)
+            self._boot_message = report.message or f"[the kernel does not boot: {report.reason}]"
+        outcomes, limits, messages = words_of_rows(
+            rows, lambda row: _words(row, self.mode, self._boot_message), ("status", "panic_zone", "remedy")
+        )
+        tally = self._tally
+        tally.add("values", rows["count"])
+        tally.add("outcomes", outcomes)
+        tally.add("limits", limits)
+        tally.add("messages", messages)
+        if k is not None:
+            page = k.page_size
+            offset = k.zone_map // page - int(zone_map_state(k)[L.M_MAP_PAGES])
+            tally.add("zone_map_used", (rows["zone_map_pages"] + offset) * page)
+        self._runs += len(rows)
+        self._other_done += int((rows["other"] == self.other).sum()) if self.other else 0
+
+    def result(self, seed: np.random.SeedSequence | None = None) -> ForkBombRuns:
+        """The distribution of every row added so far; *seed* is recorded in it."""
+        if not self._runs:
+            raise ParameterError('"rows": a distribution needs at least one replicate row, got none')
+        tally = self._tally
+        outcomes, limits, messages = tally.column("outcomes"), tally.column("limits"), tally.column("messages")
+        return ForkBombRuns(
+            values=tally.column("values"),
+            outcomes=most_common(outcomes),
+            limits=most_common(limits),
+            messages=most_common(messages),
+            other_completed=self._other_done / self._runs if self.other else None,
+            run_outcomes=outcomes,
+            run_limits=limits,
+            run_messages=messages,
+            zone_map_used=tally.column("zone_map_used"),
+            kernel=self.kernel,
+            seed=seed,
+        )
 
 
 def summarise(
@@ -434,20 +568,6 @@ def summarise(
     *mode* and *other* say how the bomb ran; *kernel*, if given, names the
     console line of a kernel that does not boot; *kernel* and *seed* are recorded in the result.
     """
-    message = boot(kernel).message if kernel is not None and (rows["status"] == L.NO_BOOT).any() else ""
-    described = [_words(row, mode, message) for row in rows]
-    completed = None
-    if other:
-        completed = float((rows["other"] == other).sum()) / len(rows)
-    return ForkBombRuns(
-        values=tuple(int(v) for v in rows["count"]),
-        outcomes=most_common(d[0] for d in described),
-        limits=most_common(d[1] for d in described),
-        messages=most_common(d[2] for d in described),
-        other_completed=completed,
-        run_outcomes=tuple(d[0] for d in described),
-        run_limits=tuple(d[1] for d in described),
-        run_messages=tuple(d[2] for d in described),
-        kernel=kernel,
-        seed=seed,
-    )
+    summary = Summary(mode=mode, other=other, kernel=kernel)
+    summary.add(rows)
+    return summary.result(seed)

@@ -22,7 +22,7 @@ import numpy as np
 from zonemodel._kernels import layout as L
 from zonemodel._kernels.zalloc import _replay
 from zonemodel.errors import ParameterError
-from zonemodel.experiments.common import check_zalloc, zone_map_state, zone_table
+from zonemodel.experiments.common import check_zalloc, compile_notice, zone_map_state, zone_table
 from zonemodel.experiments.results import ZoneUsage, format_zone_table, zone_usage
 from zonemodel.model.kernel import Kernel
 from zonemodel.model.records import Record
@@ -131,6 +131,7 @@ def replay(kernel: Kernel, ops: Iterable[tuple[str, int]]) -> ZoneMapReport:
         counts.append(int(count))
     zones = zone_table(kernel)
     ms = zone_map_state(kernel)
+    compile_notice(_replay)
     failed, status = _replay(zones, ms, np.asarray(zone_idx, dtype=np.int64), np.asarray(counts, dtype=np.int64))
     failed, status = int(failed), int(status)
     zone = ZONE_NAMES[zone_idx[failed]] if failed >= 0 else ""

@@ -194,6 +194,8 @@ class ForkBombRuns(Record):
     """The limit of each run, in replicate order."""
     run_messages: tuple[str, ...] = ()
     """The console message of each run, in replicate order."""
+    zone_map_used: tuple[int, ...] = ()
+    """Bytes of the zone map taken at the end of each run, in replicate order."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
     """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
@@ -221,7 +223,11 @@ class ForkBombRuns(Record):
 
     def _frame_rows(self) -> list[dict[str, Any]]:
         return _run_rows(
-            processes=self.values, outcome=self.run_outcomes, limit=self.run_limits, message=self.run_messages
+            processes=self.values,
+            outcome=self.run_outcomes,
+            limit=self.run_limits,
+            message=self.run_messages,
+            zone_map_used=self.zone_map_used,
         )
 
     @property
@@ -358,6 +364,22 @@ class CloseBurstRuns(Record):
     """How each run ended, in replicate order."""
     run_messages: tuple[str, ...] = ()
     """The console message of each run, in replicate order."""
+    limits: tuple[tuple[str, int], ...] = ()
+    """``(limit, runs)`` pairs, most frequent first (``""``: no resource ran out)."""
+    run_limits: tuple[str, ...] = ()
+    """The limit of each run, in replicate order."""
+    opened: tuple[int, ...] = ()
+    """Ports opened before the closing started, in each run."""
+    peak_ext2fs_threads: tuple[int, ...] = ()
+    """Peak thread count of ext2fs in each run."""
+    peak_null_backlog: tuple[int, ...] = ()
+    """Most notifications waiting in null's queue at once, in each run."""
+    peak_ext2fs_backlog: tuple[int, ...] = ()
+    """Most notifications waiting in ext2fs's queue at once, in each run."""
+    p50_latency_ms: tuple[float, ...] = ()
+    """Median notification latency in each run, in milliseconds."""
+    zone_map_used: tuple[int, ...] = ()
+    """Bytes of the zone map taken at the end of each run."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
     """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
@@ -378,12 +400,24 @@ class CloseBurstRuns(Record):
         """The most common console message."""
         return self.messages[0][0]
 
+    @property
+    def limit(self) -> str:
+        """The most common limit (``""``: none)."""
+        return self.limits[0][0] if self.limits else ""
+
     def _frame_rows(self) -> list[dict[str, Any]]:
         return _run_rows(
             outcome=self.run_outcomes,
+            limit=self.run_limits,
             message=self.run_messages,
+            opened=self.opened,
             peak_null_threads=self.peak_null_threads,
+            peak_ext2fs_threads=self.peak_ext2fs_threads,
+            peak_null_backlog=self.peak_null_backlog,
+            peak_ext2fs_backlog=self.peak_ext2fs_backlog,
+            p50_latency_ms=self.p50_latency_ms,
             p99_latency_ms=self.p99_latency_ms,
+            zone_map_used=self.zone_map_used,
         )
 
     @property
@@ -406,7 +440,7 @@ class OpenPortsResult(Record):
     Examples
     --------
     >>> import zonemodel
-    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports=10).opened
+    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports_each=10).opened
     10
     """
 

@@ -17,22 +17,30 @@ from typing import Final, Literal, overload
 import numpy as np
 
 from zonemodel._kernels import layout as L
-from zonemodel._kernels.storms import _burst_many, _burst_run, _open_storm
+from zonemodel._kernels.storms import _burst_chunk, _burst_many, _burst_run, _open_storm
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import (
+    BOOT_KERNELS,
     MAX_RUNS,
     SERVER_NAMES,
     Booted,
+    Tally,
     check_choice,
     check_count,
     check_kernel,
     check_runs,
+    compile_notice,
     describe,
+    in_batches,
     job,
     most_common,
     new_rows,
     server_model,
+    up_or_raise,
+    words_of_rows,
+    zone_map_state,
 )
+from zonemodel.experiments.progress import check_progress
 from zonemodel.experiments.results import (
     CloseBurstResult,
     CloseBurstRuns,
@@ -41,6 +49,7 @@ from zonemodel.experiments.results import (
     _percentile,
     zone_usage,
 )
+from zonemodel.model.boot import boot
 from zonemodel.model.kernel import Kernel
 from zonemodel.model.limits import Limits
 from zonemodel.model.policies import UPSTREAM_1997, PolicyKey, ThreadPolicy
@@ -56,8 +65,10 @@ CLOSE_MODES: Final[tuple[Close, ...]] = ("fast", "slow")
 TRACE_ROWS: Final = 400
 LATENCY_CAP: Final = 1 << 20
 MAX_PORTS: Final = 4_000_000
-RUN_LATENCY_SLOTS: Final = 1 << 26
-"""Latency slots (8 bytes each, 512 MiB) one ``close_burst(runs=N)`` call may keep: N x (2 x ports + 1), capped."""
+MAX_PORT_RUNS: Final = 1_000_000_000
+"""The most ports one ``close_burst(runs=N)`` call opens and closes in all: N x processes x ports_each."""
+BATCH_LATENCY_SLOTS: Final = 1 << 22
+"""Latency slots (8 bytes each, 32 MiB) one batch of ``close_burst(runs=N)`` keeps at once."""
 MAX_NULL_INSTANCES: Final = 64
 """null instances an open storm keeps count of (ext2fs starts a new one when one fails)."""
 
@@ -85,7 +96,7 @@ def check_storm(
     limits: object = None,
     other: object = 0,
 ) -> _Storm:
-    """Check every argument of a close burst once, and that the kernel boots."""
+    """Check every argument of a close burst once (whether the kernel boots is the caller's to check)."""
     k = check_kernel(kernel)
     n_proc = check_count("processes", processes, 1, 1_000_000)
     n_ports = check_count("ports_each", ports_each, 1, 1_000_000)
@@ -96,31 +107,22 @@ def check_storm(
     if limits is not None and not isinstance(limits, Limits):
         raise ParameterError(f'"limits" must be None or a zonemodel.Limits, got {limits!r}')
     n_other = check_count("other", other, 0, 1_000_000)
-    _gate(k)
     return _Storm(k, n_proc, n_ports, mode, pol, limits, n_other)
 
 
-def _gate(kernel: Kernel) -> Booted:
-    """The boot gate of the storms: a kernel that does not come up is refused."""
-    booted = Booted.up(kernel)
-    if booted.status != L.OK:
-        raise ParameterError(f'"kernel": {kernel!r} does not boot ({booted.boot.reason or "its tasks do not fit"})')
-    return booted
-
-
-def _parts(storm: _Storm) -> tuple[Booted, L.Workload, L.ServerModel, L.Job]:
-    """A booted system and the bundles of one storm on it."""
-    booted = _gate(storm.kernel)
+def _parts(storm: _Storm, booted: Booted | None = None) -> tuple[Booted, L.Workload, L.ServerModel, L.Job]:
+    """A booted system (*booted*, or a fresh one) and the bundles of one storm on it."""
+    booted = booted or Booted.up(storm.kernel)
     k = storm.kernel
     interval = k.close_interval_fast if storm.close == "fast" else k.close_interval_slow
     numbers = job(processes=storm.processes, ports_each=storm.ports_each, other=storm.other, interval=interval)
     return booted, booted.workload(), server_model(k, storm.policy, storm.limits), numbers
 
 
-def _words(row: np.void) -> tuple[Outcome, str, str]:
-    """(outcome, limit, message) of one storm's replicate row."""
+def _words(row: np.void, boot_message: str = "") -> tuple[Outcome, str, str]:
+    """(outcome, limit, message) of one storm's replicate row; *boot_message* names a boot failure."""
     status = int(row["status"])
-    outcome, limit, message = describe(status, int(row["panic_zone"]))
+    outcome, limit, message = describe(status, int(row["panic_zone"]), boot_message)
     if status == L.KALLOC_MAP_FULL:
         outcome = "open failed" if int(row["phase"]) == L.PHASE_OPEN else outcome
         message = "[no panic: an IPC entry table cannot grow in kalloc_map; the RPC returns an error]"
@@ -139,6 +141,7 @@ def close_burst(
     other: int = ...,
     runs: Literal[1] = ...,
     seed: SeedLike = ...,
+    progress: bool | None = ...,
 ) -> CloseBurstResult: ...
 
 
@@ -154,6 +157,7 @@ def close_burst(
     other: int = ...,
     runs: int,
     seed: SeedLike = ...,
+    progress: bool | None = ...,
 ) -> CloseBurstResult | CloseBurstRuns: ...
 
 
@@ -168,6 +172,7 @@ def close_burst(
     other: int = 0,
     runs: int = 1,
     seed: SeedLike = None,
+    progress: bool | None = None,
 ) -> CloseBurstResult | CloseBurstRuns:
     """Open ``processes x ports_each`` ports to /dev/null, then close them all.
 
@@ -190,11 +195,16 @@ def close_burst(
         killer kills null when a kernel resource runs short.
     other
         Ports a second user opens after the storm, on the same system.
-    runs, seed
-        As for :func:`zonemodel.fork_bomb`; *runs* is at most 100 000, and at most
-        ``RUN_LATENCY_SLOTS // (2 x processes x ports_each + 1)`` (each run keeps its
-        latencies: 1024 runs for storms of 32 768 ports or more).  :func:`zonemodel.sweep`
-        runs more, in batches.
+    runs, seed, progress
+        As for :func:`zonemodel.fork_bomb`; *runs* is at most 1 000 000, and
+        ``runs x processes x ports_each`` at most 10**9 ports (``MAX_PORT_RUNS``).
+        The runs are computed in batches, so memory does not grow with *runs*
+        beyond the per-run columns of :class:`CloseBurstRuns`.
+
+    Raises
+    ------
+    zonemodel.errors.BootError
+        If *kernel* does not boot (see :func:`zonemodel.boot`), with any *runs*.
 
     Examples
     --------
@@ -206,17 +216,29 @@ def close_burst(
     storm = check_storm(
         kernel, processes=processes, ports_each=ports_each, close=close, policy=policy, limits=limits, other=other
     )
-    width = _latency_width(storm)
-    n = check_runs(runs, min(MAX_RUNS, RUN_LATENCY_SLOTS // width), f" for {width} latency slots per run")
+    total = storm.processes * storm.ports_each
+    n = check_runs(runs, min(MAX_RUNS, MAX_PORT_RUNS // total), f" for storms of {total} ports")
     ss = as_seed_sequence(seed)
+    shown = check_progress(progress)
+    compile_notice(*BOOT_KERNELS, _burst_run if n == 1 else _burst_chunk)
+    booted = up_or_raise(storm.kernel)
     if n == 1:
-        return _single(storm, ss)
-    return summarise(_run(storm, ss, 0, n), other=storm.other, kernel=storm.kernel, seed=ss)
+        return _single(storm, ss, booted)
+    summary = Summary(other=storm.other, kernel=storm.kernel)
+    in_batches(
+        lambda first, count: _run(storm, ss, first, count, booted),
+        n,
+        summary.add,
+        most=max(1, min(5_000, BATCH_LATENCY_SLOTS // _latency_width(storm))),
+        progress=shown,
+        desc="close_burst",
+    )
+    return summary.result(ss)
 
 
-def _single(storm: _Storm, seed: np.random.SeedSequence) -> CloseBurstResult:
-    """One storm, with everything recorded (the trace, every latency, per-zone usage)."""
-    booted, w, srv, numbers = _parts(storm)
+def _single(storm: _Storm, seed: np.random.SeedSequence, booted: Booted) -> CloseBurstResult:
+    """One storm on *booted*, with everything recorded (the trace, every latency, per-zone usage)."""
+    booted, w, srv, numbers = _parts(storm, booted)
     total = storm.processes * storm.ports_each
     lat = np.empty(min(LATENCY_CAP, 2 * total + 1), dtype=np.float64)
     trace = np.zeros((TRACE_ROWS, L.TR_SIZE), dtype=np.float64)
@@ -256,16 +278,28 @@ def _single(storm: _Storm, seed: np.random.SeedSequence) -> CloseBurstResult:
     )
 
 
-def _run(storm: _Storm, seed: SeedLike, first: int, count: int) -> np.ndarray:
-    """Replicates ``first .. first + count - 1`` of *storm* as replicate rows (one kernel call)."""
-    booted, w, srv, numbers = _parts(storm)
+def _run(storm: _Storm, seed: SeedLike, first: int, count: int, booted: Booted | None = None) -> np.ndarray:
+    """Replicates ``first .. first + count - 1`` of *storm* as replicate rows (one kernel call).
+
+    *booted* is a system booted once for many batches (the kernel copies its
+    machine and servers for each replicate, never changes them).  A kernel
+    that does not come up gives rows with its status (``NO_BOOT``) and nothing run.
+    """
+    booted, w, srv, numbers = _parts(storm, booted)
+    if booted.status != L.OK:
+        rows = new_rows(count)
+        rows["status"], rows["panic_zone"] = booted.status, booted.panic_zone
+        return rows
     rows = new_rows(count)
     lats = np.full((count, _latency_width(storm)), np.nan)
     rms = np.zeros((count, L.RM_SIZE), dtype=np.int64)
     _burst_many(booted.machine, w, srv, replicate_states(seed, count, start=first), numbers, rows, lats, rms)
     for i, lat in enumerate(lats):
-        finite = np.isfinite(lat)
-        rows["p99_latency_ms"][i] = round(float(np.percentile(lat[finite], 99)) * 1e3, 3) if finite.any() else 0.0
+        finite = lat[np.isfinite(lat)]
+        if finite.size:
+            p50, p99 = np.percentile(finite, (50, 99))
+            rows["p50_latency_ms"][i] = round(float(p50) * 1e3, 3)
+            rows["p99_latency_ms"][i] = round(float(p99) * 1e3, 3)
     return rows
 
 
@@ -297,7 +331,80 @@ def run_replicates(
     storm = check_storm(
         kernel, processes=processes, ports_each=ports_each, close=close, policy=policy, limits=limits, other=other
     )
-    return _run(storm, seed, check_count("first", first, 0), check_count("count", count))
+    first_n, count_n = check_count("first", first, 0), check_count("count", count)
+    compile_notice(*BOOT_KERNELS, _burst_chunk)
+    return _run(storm, seed, first_n, count_n)
+
+
+class Summary:
+    """A :class:`CloseBurstRuns` built batch by batch from replicate rows (see :func:`run_replicates`), in order.
+
+    *other* is the second user's ports; *kernel*, if given, gives each run's
+    zone-map use in bytes, names why a kernel does not boot, and is recorded in the result.
+    """
+
+    def __init__(self, *, other: int = 0, kernel: Kernel | None = None) -> None:
+        self.other, self.kernel = other, kernel
+        self._tally = Tally()
+        self._runs = self._other_done = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        """Add the next replicates' rows."""
+        k = self.kernel
+        boot_message = ""
+        if k is not None and (rows["status"] == L.NO_BOOT).any():
+            report = boot(k)
+            boot_message = report.message or f"[the kernel does not boot: {report.reason}]"
+        outcomes, limits, messages = words_of_rows(
+            rows, lambda row: _words(row, boot_message), ("status", "panic_zone", "phase")
+        )
+        tally = self._tally
+        tally.add("outcomes", outcomes)
+        tally.add("limits", limits)
+        tally.add("messages", messages)
+        for name in (
+            "count",
+            "peak_null_threads",
+            "peak_ext2fs_threads",
+            "peak_null_backlog",
+            "peak_ext2fs_backlog",
+            "p50_latency_ms",
+            "p99_latency_ms",
+        ):
+            tally.add(name, rows[name])
+        if k is not None:
+            page = k.page_size
+            offset = k.zone_map // page - int(zone_map_state(k)[L.M_MAP_PAGES])
+            tally.add("zone_map_used", (rows["zone_map_pages"] + offset) * page)
+        self._runs += len(rows)
+        if self.other:
+            self._other_done += int(((rows["other"] == self.other) & (rows["status"] == L.OK)).sum())
+
+    def result(self, seed: np.random.SeedSequence | None = None) -> CloseBurstRuns:
+        """The distribution of every row added so far; *seed* is recorded in it."""
+        if not self._runs:
+            raise ParameterError('"rows": a distribution needs at least one replicate row, got none')
+        c = self._tally.column
+        outcomes, limits, messages = c("outcomes"), c("limits"), c("messages")
+        return CloseBurstRuns(
+            outcomes=most_common(outcomes),
+            messages=most_common(messages),
+            peak_null_threads=c("peak_null_threads"),
+            p99_latency_ms=c("p99_latency_ms"),
+            other_completed=self._other_done / self._runs if self.other else None,
+            run_outcomes=outcomes,
+            run_messages=messages,
+            limits=most_common(limits),
+            run_limits=limits,
+            opened=c("count"),
+            peak_ext2fs_threads=c("peak_ext2fs_threads"),
+            peak_null_backlog=c("peak_null_backlog"),
+            peak_ext2fs_backlog=c("peak_ext2fs_backlog"),
+            p50_latency_ms=c("p50_latency_ms"),
+            zone_map_used=c("zone_map_used"),
+            kernel=self.kernel,
+            seed=seed,
+        )
 
 
 def summarise(
@@ -307,22 +414,9 @@ def summarise(
 
     *kernel* and *seed*, if given, are recorded in the result.
     """
-    described = [_words(row) for row in rows]
-    completed = None
-    if other:
-        done = (rows["other"] == other) & (rows["status"] == L.OK)
-        completed = float(done.sum() / len(rows))
-    return CloseBurstRuns(
-        outcomes=most_common(d[0] for d in described),
-        messages=most_common(d[2] for d in described),
-        peak_null_threads=tuple(int(v) for v in rows["peak_null_threads"]),
-        p99_latency_ms=tuple(float(v) for v in rows["p99_latency_ms"]),
-        other_completed=completed,
-        run_outcomes=tuple(d[0] for d in described),
-        run_messages=tuple(d[2] for d in described),
-        kernel=kernel,
-        seed=seed,
-    )
+    summary = Summary(other=other, kernel=kernel)
+    summary.add(rows)
+    return summary.result(seed)
 
 
 _REMEDIES: Final = (
@@ -337,8 +431,8 @@ def _remedies(rm: np.ndarray) -> dict[str, int]:
     return {name: int(rm[i]) for i, name in _REMEDIES if rm[i]}
 
 
-def open_ports(kernel: Kernel, *, processes: int, ports: int, path: str = "/dev/null") -> OpenPortsResult:
-    """*processes* clients open up to *ports* ports each to /dev/null, in turn, and keep them.
+def open_ports(kernel: Kernel, *, processes: int, ports_each: int, path: str = "/dev/null") -> OpenPortsResult:
+    """*processes* clients open up to *ports_each* ports each to /dev/null, in turn, and keep them.
 
     Opening is slow enough that no server queues, so nothing is random.
     Each open costs two kernel ports and entries in three IPC spaces (null,
@@ -350,17 +444,18 @@ def open_ports(kernel: Kernel, *, processes: int, ports: int, path: str = "/dev/
     Examples
     --------
     >>> import zonemodel
-    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports=1000)
+    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=1000)
     OpenPortsResult(opened=2000, failed=0, instances=1, survived=True, message='')
     """
     k = check_kernel(kernel)
     n_proc = check_count("processes", processes, 1, 1_000_000)
-    n_ports = check_count("ports", ports, 1, 1_000_000)
+    n_ports = check_count("ports_each", ports_each, 1, 1_000_000)
     if n_proc * n_ports > MAX_PORTS:
-        raise ParameterError(f'"processes" x "ports" must be at most {MAX_PORTS} opens, got {n_proc * n_ports}')
+        raise ParameterError(f'"processes" x "ports_each" must be at most {MAX_PORTS} opens, got {n_proc * n_ports}')
     if path != "/dev/null":
         raise ParameterError(f'"path" must be "/dev/null" (the only translator modelled), got {path!r}')
-    booted = _gate(k)
+    compile_notice(*BOOT_KERNELS, _open_storm)
+    booted = up_or_raise(k)
     per = np.zeros(MAX_NULL_INSTANCES, dtype=np.int64)
     status, opened, failed, instances = _open_storm(
         booted.machine, booted.workload(), job(processes=n_proc, ports_each=n_proc * n_ports), per

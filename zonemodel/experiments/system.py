@@ -23,9 +23,19 @@ from __future__ import annotations
 import numpy as np
 
 from zonemodel._kernels import layout as L
+from zonemodel._kernels.forkbomb import _bomb
 from zonemodel._kernels.process import _exit
 from zonemodel.errors import ParameterError, ZonemodelError
-from zonemodel.experiments.common import Booted, Start, User, check_count, check_kernel, child_row
+from zonemodel.experiments.common import (
+    BOOT_KERNELS,
+    Start,
+    User,
+    check_count,
+    check_kernel,
+    child_row,
+    compile_notice,
+    up_or_raise,
+)
 from zonemodel.experiments.forkbomb import ForkBombResult, check_bomb, run_once
 from zonemodel.model.kernel import Kernel
 from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
@@ -36,15 +46,20 @@ __all__ = ["System", "SystemDown"]
 class SystemDown(ZonemodelError):
     """The system panicked or hung in an earlier experiment; boot a new one.
 
+    (A kernel that does not boot at all raises :class:`zonemodel.errors.BootError`
+    when the :class:`System` is created, as every experiment does.)
+
     Examples
     --------
     >>> import zonemodel
-    >>> dead = zonemodel.System(zonemodel.gnumach(2005, zone_map="32 MiB"))
+    >>> system = zonemodel.System(zonemodel.gnumach(2005, zone_map="4 MiB"), seed=1)
+    >>> system.fork_bomb().outcome
+    'panic'
     >>> try:
-    ...     dead.fork_bomb()
+    ...     system.fork_bomb()
     ... except zonemodel.SystemDown as exc:
-    ...     print(str(exc).split(":")[0])
-    this system is down (the kernel does not boot
+    ...     print(exc)
+    this system is down (panic: zalloc: zone ipc ports exhausted); create a new System
     """
 
 
@@ -59,6 +74,11 @@ class System:
         Seed of the system's random stream; experiment *k* on this system
         uses child *k* of the seed's :class:`numpy.random.SeedSequence`.
 
+    Raises
+    ------
+    zonemodel.errors.BootError
+        If *kernel* does not boot (see :func:`zonemodel.boot`).
+
     Examples
     --------
     >>> import zonemodel
@@ -71,18 +91,15 @@ class System:
         self.kernel = check_kernel(kernel)
         self._seed = as_seed_sequence(seed)
         self._experiments = 0
-        self._booted = Booted.up(kernel)
+        compile_notice(*BOOT_KERNELS, _bomb, _exit)
+        self._booted = up_or_raise(self.kernel)
         self.history: list[ForkBombResult] = []
         """Results of the experiments run so far, in order."""
         self._down = ""
-        if not self._booted.boot.booted:
-            self._down = f"the kernel does not boot: {self._booted.boot.reason}"
-        elif self._booted.status != L.OK:
-            self._down = "the system's own tasks do not fit at boot"
 
     @property
     def alive(self) -> bool:
-        """False once an experiment ended in a panic or a hang (or the kernel never booted)."""
+        """False once an experiment ended in a panic or a hang."""
         return not self._down
 
     @property

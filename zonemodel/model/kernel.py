@@ -19,9 +19,8 @@ Each value carries its provenance (see :mod:`zonemodel.model.provenance`);
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from zonemodel.errors import ParameterError, UnknownPresetError
@@ -83,7 +82,11 @@ class Kernel:
     kernel_map_ram_fraction: float = field(metadata=_real(0.0, 4.0))
     """kernel_map grows by this fraction of RAM (0 in 2005, 1/15 from 2006-05, 1 from 2008-12)."""
     zone_map: int = field(metadata=_size(4 * _KiB, 4 * _G))
-    """Size of the zone map, the sub-map of kernel_map from which zones take pages (``zone_map_size``)."""
+    """Size of the zone map, the sub-map of kernel_map from which zones take pages (``zone_map_size``).
+
+    On the slab allocator (2013) it is the size of kmem_map, the sub-map that took the zone map's place
+    (``kmem_init``), and is reported under that name.
+    """
     zdata: int = field(metadata=_size(0, 64 * _MiB))
     """Boot-time zone memory stolen outside the zone map; zget_space hands it out first."""
     kalloc_map: int = field(metadata=_size(0, 4 * _G))
@@ -244,12 +247,15 @@ class Kernel:
                 raise ParameterError(
                     f'"{name}" must be a whole number of {self.page_size}-byte pages, got {getattr(self, name)}'
                 )
+        preset = self._recorded.get("year")
+        if preset is not None and preset[0] != self.year:
+            raise ParameterError(_YEAR_FIXED.format(year=self.year))
         recorded = {}
         for name in FIELD_NAMES:
             value = getattr(self, name)
             entry = self._recorded.get(name)
             recorded[name] = (value, entry[1] if entry is not None and entry[0] == value else _OVERRIDE)
-        object.__setattr__(self, "_recorded", MappingProxyType(recorded))
+        object.__setattr__(self, "_recorded", _Records(recorded))
 
     # ------------------------------------------------------------------
     @property
@@ -285,8 +291,16 @@ class Kernel:
         return self._recorded[name][1]
 
     def replace(self, **overrides: int | str | float | bool) -> Kernel:
-        """Return a copy with some fields changed (validated; provenance becomes 'override')."""
+        """Return a copy with some fields changed (validated; provenance becomes 'override').
+
+        ``year`` is not one of them: it selects the preset every other value
+        comes from, so another year is another preset, ``gnumach(year, **overrides)``.
+        """
         return _from_records(_overridden(self._recorded, overrides))
+
+    def to_dict(self) -> dict[str, int | float | str | bool]:
+        """Every field's value (sizes in bytes), e.g. for ``json.dumps``; ``dataclasses.asdict`` works too."""
+        return {name: getattr(self, name) for name in FIELD_NAMES}
 
     def overrides(self) -> tuple[str, ...]:
         """Names of the fields set by the user rather than by the preset."""
@@ -321,6 +335,33 @@ _SUBMAPS: Final = ("zone_map", "kalloc_map", "ipc_kernel_map", "device_io_map")
 """Sub-maps of kernel_map: each must be whole pages."""
 
 _OVERRIDE: Final = Override()
+_YEAR_FIXED: Final = (
+    '"year" selects the preset every other value comes from and cannot be replaced (got year={year}); '
+    "build the other preset with zonemodel.gnumach(year, **overrides), e.g. "
+    "zonemodel.gnumach({year}, **{{name: getattr(kernel, name) for name in kernel.overrides()}})"
+)
+
+
+class _Records(Mapping[str, Entry]):
+    """The read-only provenance records of a Kernel (copied by reference, so ``dataclasses.asdict`` works)."""
+
+    def __init__(self, records: dict[str, Entry]) -> None:
+        self._records = records
+
+    def __getitem__(self, name: str) -> Entry:
+        return self._records[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Records:
+        return self  # immutable
+
+    def __repr__(self) -> str:
+        return f"<provenance of {len(self)} fields>"
 
 
 def _unpickle(values: dict[str, Any], provenance: dict[str, Provenance]) -> Kernel:
@@ -332,7 +373,14 @@ def _overridden(recorded: Mapping[str, Entry], overrides: Mapping[str, object]) 
     """*recorded* with each override checked, in the order given, and recorded as set by the user."""
     result = dict(recorded)
     for name, raw in overrides.items():
-        if name not in FIELD_NAMES or name == "year":
+        if name == "year":
+            raise ParameterError(_YEAR_FIXED.format(year=raw))
+        if name == "distro":
+            raise ParameterError(
+                '"distro" is chosen with the preset, not a Kernel field: zonemodel.gnumach(year, distro=..., '
+                f"**overrides), one of {', '.join(map(repr, DISTROS))}"
+            )
+        if name not in FIELD_NAMES:
             known = ", ".join(n for n in FIELD_NAMES if n != "year")
             raise UnknownPresetError(f"unknown Kernel field {name!r}; fields that can be set: {known}")
         result[name] = (_coerce_to(_SPECS[name], name, raw), _OVERRIDE)
@@ -416,6 +464,8 @@ def provenance_table(kernel: Kernel) -> list[dict[str, str]]:
     >>> row["parameter"], row["kind"]
     ('year', 'document')
     """
+    if not isinstance(kernel, Kernel):
+        raise ParameterError(f'"kernel" must be a zonemodel.Kernel (see zonemodel.gnumach), got {kernel!r}')
     rows = []
     for name in FIELD_NAMES:
         value = getattr(kernel, name)

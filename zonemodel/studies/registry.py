@@ -129,7 +129,11 @@ def _check_fork_bomb(kernel: Kernel, **keywords: Any) -> None:
 
 
 def _summarise_fork_bomb(rows: np.ndarray, kernel: Kernel, keywords: Mapping[str, object]) -> forkbomb.ForkBombRuns:
-    return forkbomb.summarise(rows, mode="slow" if keywords.get("interval") is None else "timed", kernel=kernel)
+    other = keywords.get("other", 0)
+    n_other = other if isinstance(other, int) else 0
+    limited = keywords.get("limits") is not None or n_other
+    mode: forkbomb.Mode = "limited" if limited else ("slow" if keywords.get("interval") is None else "timed")
+    return forkbomb.summarise(rows, mode=mode, other=n_other, kernel=kernel)
 
 
 """Fields of :class:`zonemodel.Kernel` a grid may set."""

@@ -35,11 +35,11 @@ import numpy as np
 
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import one_thread
+from zonemodel.experiments.progress import Progress, check_progress
 from zonemodel.model.kernel import SIZE_FIELDS, Kernel, gnumach
 from zonemodel.model.records import same
 from zonemodel.seeds import SeedLike, as_seed_sequence
 from zonemodel.studies.grid import _check_names, _parameter_sets, _resolve, _table
-from zonemodel.studies.progress import Progress
 from zonemodel.studies.registry import _EXPERIMENTS, _Experiment
 from zonemodel.units import format_size
 
@@ -258,7 +258,7 @@ def sweep(
     grid: Mapping[str, Iterable[object]] | Sequence[Mapping[str, object]],
     *,
     runs: int,
-    seed: SeedLike,
+    seed: SeedLike = None,
     executor: Any = None,
     progress: bool | None = None,
     batch_size: int | None = None,
@@ -304,7 +304,8 @@ def sweep(
     progress
         True to show a progress bar (needs tqdm, ``pip install
         'zonemodel[progress]'``; without it no bar is shown), False for none,
-        None (default) for a bar only when standard error is a terminal.
+        None (default) for a bar only when standard error is a terminal, once
+        the sweep has run for two seconds.
     batch_size
         Replicates per task.  By default up to 1000 in this process; with an
         executor, small sweeps are cut into about 32 tasks of at least 50
@@ -365,9 +366,7 @@ def sweep(
         )
     if batch_size is not None:
         batch_size = _count("batch_size", batch_size)
-    if progress is not None and not isinstance(progress, (bool, np.bool_)):
-        raise ParameterError(f'"progress" must be True, False or None, got {progress!r}')
-    progress = None if progress is None else bool(progress)
+    progress = check_progress(progress)
     _check_executor(executor)
     root = as_seed_sequence(seed)
 

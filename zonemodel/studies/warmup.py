@@ -108,7 +108,7 @@ def _steps() -> list[tuple[str, Callable[[], object]]]:
         ("replay", lambda: replay(small, [("ipc ports", 1), ("ipc ports", -1)])),
         ("close_burst", lambda: close_burst(base, processes=2, ports_each=10, seed=0)),
         ("close_burst(runs=2)", lambda: close_burst(base, processes=2, ports_each=10, runs=2, seed=0)),
-        ("open_ports", lambda: open_ports(base, processes=1, ports=10)),
+        ("open_ports", lambda: open_ports(base, processes=1, ports_each=10)),
     ]
 
 

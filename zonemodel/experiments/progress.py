@@ -3,7 +3,8 @@
 tqdm is optional (``pip install 'zonemodel[progress]'``): without it every
 bar silently stays off.  A bar is shown when the caller asks for one
 (``progress=True``) or, by default (``progress=None``), when standard error
-is a terminal, so that logs, pipes, doctests and CI output stay clean.
+is a terminal and the call has already run for :data:`DELAY` seconds, so
+that quick calls, logs, pipes, doctests and CI output stay clean.
 
 >>> with Progress(10, enabled=False, desc="fork_bomb") as bar:
 ...     bar.update(4)
@@ -17,9 +18,23 @@ from __future__ import annotations
 import importlib
 import sys
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["Progress", "wanted"]
+import numpy as np
+
+from zonemodel.errors import ParameterError
+
+__all__ = ["DELAY", "Progress", "check_progress", "wanted"]
+
+DELAY: Final = 2.0
+"""Seconds a call runs before its default bar (``progress=None``, in a terminal) appears."""
+
+
+def check_progress(value: object) -> bool | None:
+    """``progress``: True, False or None (numpy bools too), as a Python bool or None."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f'"progress" must be True, False or None, got {value!r}')
+    return None if value is None else bool(value)
 
 
 def wanted(enabled: bool | None) -> bool:
@@ -52,9 +67,20 @@ class Progress:
         Label in front of the bar.
     unit
         Name of one unit of work.
+    delay
+        Seconds before the bar appears (a call finished by then shows none); by
+        default :data:`DELAY` when *enabled* is None, else 0.
     """
 
-    def __init__(self, total: int, *, enabled: bool | None = None, desc: str = "", unit: str = "run") -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        enabled: bool | None = None,
+        desc: str = "",
+        unit: str = "run",
+        delay: float | None = None,
+    ) -> None:
         self.total = total
         """Units of work expected."""
         self.done = 0
@@ -66,7 +92,10 @@ class Progress:
             except ImportError:  # optional dependency: no bar
                 tqdm = None
             if tqdm is not None:
-                self._bar = tqdm.tqdm(total=total, desc=desc or None, unit=unit, file=sys.stderr, dynamic_ncols=True)
+                wait = (DELAY if enabled is None else 0.0) if delay is None else delay
+                self._bar = tqdm.tqdm(
+                    total=total, desc=desc or None, unit=unit, file=sys.stderr, dynamic_ncols=True, delay=wait
+                )
 
     @property
     def shown(self) -> bool:
