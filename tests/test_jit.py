@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 
+import numba
 import numpy as np
 import pytest
 
@@ -38,8 +40,6 @@ def _make(refcount: bool) -> object:
     options = {**_jit._OPTIONS}
     if not refcount and _jit._HAS_NRT_OPTION:
         options["_nrt"] = False
-    import numba
-
     return numba.njit(cache=False, **options)(_add_twice)
 
 
@@ -86,16 +86,12 @@ def test_a_kernel_called_with_constants_compiles_one_signature() -> None:
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 100])
 def test_in_chunks_covers_every_replicate_once(threads: int, n: int) -> None:
-    import threading
-
     seen: list[tuple[int, int]] = []
     lock = threading.Lock()
 
     def chunk(lo: int, hi: int) -> None:
         with lock:
             seen.append((lo, hi))
-
-    import numba
 
     previous = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))

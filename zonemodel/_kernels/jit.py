@@ -56,7 +56,7 @@ _OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "boundscheck"
 _warned = False
 _warned_dir = False
 
-COLD_SECONDS: int = 60
+COLD_SECONDS: int = 30
 """About how long compiling every kernel takes on two cores (``zonemodel.warmup()`` with an empty cache)."""
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).
@@ -86,10 +86,8 @@ class _Dispatcher(CPUDispatcher):
         directory (read-only, no ``flock``) the kernel is compiled as usual.
         """
         index = getattr(getattr(getattr(self, "_cache", None), "_cache_file", None), "_index_path", None)
-        if fcntl is None or index is None:
-            return super().compile(sig)
         args, _ = sigutils.normalize_signature(sig)
-        if tuple(args) in self.overloads:
+        if fcntl is None or index is None or tuple(args) in self.overloads:
             return super().compile(sig)
         with global_compiler_lock, _file_lock(index + ".lock"):
             return super().compile(sig)
@@ -106,20 +104,21 @@ LOCK_TIMEOUT = 1800.0
 
 @contextmanager
 def _file_lock(path: str) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on *path*; without one (read-only directory, NFS without locks, timeout), go on."""
+    """Hold an exclusive ``flock`` on *path*; without one (read-only directory, NFS without locks, timeout), go on.
+
+    Closing the file releases the lock.
+    """
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle = open(path, "a+b")  # noqa: SIM115 - closed below, after the lock
+        handle = open(path, "a+b")  # noqa: SIM115 - closed below, which releases the lock
     except OSError:
         yield
         return
-    try:
+    with handle:
         deadline = time.monotonic() + LOCK_TIMEOUT
-        locked = False
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                locked = True
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
@@ -127,13 +126,7 @@ def _file_lock(path: str) -> Iterator[None]:
                 time.sleep(0.02)
             except OSError:
                 break  # no locks on this file system
-        try:
-            yield
-        finally:
-            if locked:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    finally:
-        handle.close()
+        yield
 
 
 def _njit(f: Callable[..., Any], cache: bool, options: dict[str, Any]) -> Any:

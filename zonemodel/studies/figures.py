@@ -22,6 +22,7 @@ from zonemodel.experiments.common import Start
 from zonemodel.experiments.forkbomb import fork_bomb_runs
 from zonemodel.model.boot import max_bootable_zone_map
 from zonemodel.model.kernel import Kernel, gnumach
+from zonemodel.studies.targets import observed
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -233,8 +234,6 @@ def ram_observed() -> tuple[tuple[int, int], ...]:
     >>> [(ram // MiB, count) for ram, count in ram_observed()]
     [(128, 940), (256, 1040), (384, 1040)]
     """
-    from zonemodel.studies.targets import observed
-
     console = int(observed("O7", "console"))
     drop = int(observed("O9", "drop_at_128_mib"))
     return ((128 * MiB, console - drop), (256 * MiB, console), (384 * MiB, console))
