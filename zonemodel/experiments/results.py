@@ -166,34 +166,8 @@ class ForkBombResult(Record):
         )
 
 
-class _MostCommon:
-    """The summaries of a result of many runs: the most common outcome, limit and message.
-
-    Each comes from the ``(value, runs)`` pairs, most frequent first, that the result keeps.
-    """
-
-    outcomes: tuple[tuple[str, int], ...]
-    limits: tuple[tuple[str, int], ...]
-    messages: tuple[tuple[str, int], ...]
-
-    @property
-    def outcome(self) -> str:
-        """The most common outcome."""
-        return self.outcomes[0][0]
-
-    @property
-    def limit(self) -> str:
-        """The most common limit (``""``: none)."""
-        return self.limits[0][0] if self.limits else ""
-
-    @property
-    def message(self) -> str:
-        """The most common console message."""
-        return self.messages[0][0]
-
-
 @dataclass(frozen=True)
-class ForkBombRuns(_MostCommon, Record):
+class ForkBombRuns(Record):
     """The distribution of the count over independently seeded fork bombs.
 
     Examples
@@ -231,6 +205,21 @@ class ForkBombRuns(_MostCommon, Record):
     def runs(self) -> int:
         """Number of runs."""
         return len(self.values)
+
+    @property
+    def outcome(self) -> str:
+        """The most common outcome."""
+        return self.outcomes[0][0]
+
+    @property
+    def limit(self) -> str:
+        """The most common limit (``""``: none)."""
+        return self.limits[0][0]
+
+    @property
+    def message(self) -> str:
+        """The most common console message."""
+        return self.messages[0][0]
 
     def _frame_rows(self) -> list[dict[str, Any]]:
         return _run_rows(
@@ -350,7 +339,7 @@ class CloseBurstResult(Record):
 
 
 @dataclass(frozen=True)
-class CloseBurstRuns(_MostCommon, Record):
+class CloseBurstRuns(Record):
     """The distribution over independently seeded storms.
 
     Examples
@@ -400,6 +389,21 @@ class CloseBurstRuns(_MostCommon, Record):
     def runs(self) -> int:
         """Number of runs."""
         return len(self.peak_null_threads)
+
+    @property
+    def outcome(self) -> str:
+        """The most common outcome."""
+        return self.outcomes[0][0]
+
+    @property
+    def message(self) -> str:
+        """The most common console message."""
+        return self.messages[0][0]
+
+    @property
+    def limit(self) -> str:
+        """The most common limit (``""``: none)."""
+        return self.limits[0][0] if self.limits else ""
 
     def _frame_rows(self) -> list[dict[str, Any]]:
         return _run_rows(
