@@ -12,7 +12,7 @@ from zonemodel.model.policies import POLICIES, ThreadPolicy
 from zonemodel.seeds import replicate_states
 
 MiB = 2**20
-CASES = 60
+CASES = 120
 
 
 def _small_kernel(rng: np.random.Generator) -> zonemodel.Kernel:
@@ -30,7 +30,24 @@ def _small_kernel(rng: np.random.Generator) -> zonemodel.Kernel:
         service_rpc=float(rng.uniform(1e-5, 1e-3)),
         close_interval_fast=float(rng.uniform(5e-6, 5e-5)),
         close_interval_slow=float(rng.uniform(1e-4, 1e-2)),
+        **_scheduler(rng),
     )
+
+
+def _scheduler(rng: np.random.Generator) -> dict[str, object]:
+    """Random scheduler fields: clock, quantum, priority levels, decay, thread start costs, clock phase."""
+    return {
+        "hz": int(rng.choice([50, 100, 1000])),
+        "quantum_ticks": int(rng.integers(1, 20)),
+        "sched_tick_ticks": int(rng.integers(5, 200)),
+        "priority_level_cpu": float(rng.uniform(0.002, 0.5)),
+        "usage_decay": float(rng.uniform(0.0, 1.0)),
+        "priority_user": int(rng.integers(8, 16)),
+        "priority_proc": int(rng.integers(0, 12)),
+        "thread_start_cpu": float(rng.uniform(0.0, 4e-4)),
+        "thread_walk_cpu": float(rng.uniform(0.0, 2e-6)),
+        "clock_phase": str(rng.choice(["random", "on a tick"])),
+    }
 
 
 def _policy(rng: np.random.Generator) -> ThreadPolicy:
@@ -49,7 +66,7 @@ def test_close_burst_matches_reference(case: int) -> None:
     rng = np.random.default_rng(np.random.SeedSequence(32768).spawn(CASES)[case])
     kernel = _small_kernel(rng)
     pol = _policy(rng)
-    processes, ports = int(rng.integers(1, 4)), int(rng.integers(1, 400))
+    processes, ports = int(rng.integers(1, 7)), int(rng.integers(1, 1500))
     close = str(rng.choice(["fast", "slow"]))
     seed = int(rng.integers(2**32))
     got = zonemodel.close_burst(kernel, processes=processes, ports_each=ports, close=close, policy=pol, seed=seed)
@@ -79,6 +96,7 @@ def test_timed_fork_bomb_matches_reference(case: int) -> None:
         fork_rpcs_auth=int(rng.integers(0, 3)),
         background_rate=float(rng.uniform(0, 0.2)),
         background_exit=float(rng.uniform(0, 0.4)),
+        **_scheduler(rng),
     )
     pol = _policy(rng)
     interval = float(rng.uniform(1e-5, 2e-3))

@@ -38,7 +38,7 @@ from tests.reference.machine import (
 )
 from tests.reference.remedies import limited_fork_bomb
 from tests.reference.rng import Xoshiro
-from tests.reference.servers import ARRIVE, DONE, NOTIFY, READY, RPC, SERVERS, Pool, Servers
+from tests.reference.servers import ARRIVE, NOTIFY, READY, RPC, SERVERS, Pool, Servers, Thread
 from tests.reference.storms import Storm, close_burst, close_phase, open_null, open_ports, storm_setup
 from tests.reference.zalloc import (
     ZONE_COLLECTABLE,
@@ -54,7 +54,6 @@ from tests.reference.zalloc import (
 
 __all__ = [
     "ARRIVE",
-    "DONE",
     "NOTIFY",
     "READY",
     "RPC",
@@ -73,6 +72,7 @@ __all__ = [
     "SpacesExhausted",
     "Storm",
     "Table",
+    "Thread",
     "Xoshiro",
     "Zone",
     "ZoneInit",

@@ -78,13 +78,13 @@ def timed_fork_bomb(
         m.boot_tasks(session, kernel_part=False)
         who = "server"
         srv.start_pools()
+        srv.start()
         for i in range(most):
             t = i * interval
             who = "background"
             m.background_step(rng, background)
             who = "server"
-            while srv.events and srv.events[0][0] <= t:
-                srv.step()
+            srv.run(until=t)
             who = "child"
             generation = count + 1 if chain else 1
             extra = k.chain_ports * (generation - 1)

@@ -23,7 +23,7 @@ from tests.reference.machine import (
     ending,
 )
 from tests.reference.rng import Xoshiro
-from tests.reference.servers import ARRIVE, NOTIFY, NULL, Servers
+from tests.reference.servers import NULL, Servers
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Storm:
     ext2fs: Table
     opened: int
     refused_ports: int
+    closes_of: list[int]
 
 
 def open_null(
@@ -97,8 +98,13 @@ def storm_setup(
     state: object,
     limits: object = None,
     servers_class: type = Servers,
+    holder: list[Storm] | None = None,
 ) -> Storm:
-    """Boot, start the clients and open every port (the deterministic part of a close burst)."""
+    """Boot, start the clients and open every port (the deterministic part of a close burst).
+
+    *holder*, if given, receives the storm as soon as it exists, so that a
+    caller sees how far it got when the kernel dies in the open phase.
+    """
     k = kernel
     lim = limits if limits is not None else zonemodel.Limits()
     m = Machine(k)
@@ -106,7 +112,9 @@ def storm_setup(
     srv = servers_class(m, policy, Xoshiro(state), limits=lim)
     null, ext2fs = Table(), Table()
     names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
-    storm = Storm(m, srv, null, ext2fs, 0, 0)
+    storm = Storm(m, srv, null, ext2fs, 0, 0, [0] * processes)
+    if holder is not None:
+        holder.append(storm)
     new_server_tables(m, null, ext2fs, names)
     srv.start_pools()
     clients, client_names = start_clients(m, processes)
@@ -123,18 +131,18 @@ def storm_setup(
             if lim.kmem_quota:  # type: ignore[attr-defined]
                 srv.charge_a += 2 * port_bytes
             storm.opened += 1
+            storm.closes_of[c] += 1
     srv.opened = storm.opened
     return storm
 
 
 def close_phase(storm: Storm, close: str) -> None:
-    """Close every port (exponential gaps) and run the servers until no event is left."""
+    """Each client closes its ports, a thread of its own (sleeping between closes if slow); run to the end."""
     k, srv = storm.machine.k, storm.servers
-    interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
-    t = 0.0
-    for _ in range(storm.opened):
-        t += srv.exp(interval)
-        srv.push(t, ARRIVE, NULL, NOTIFY, t)
+    srv.start(close_gap=k.close_interval_slow if close == "slow" else 0.0)
+    for closes in storm.closes_of:
+        if closes:
+            srv.add_client(closes)
     srv.run()
 
 
@@ -153,9 +161,9 @@ def close_burst(
     k = kernel
     lim = limits if limits is not None else zonemodel.Limits()
     limit, zone, other_opened = "", "", 0
-    storm: Storm | None = None
+    holder: list[Storm] = []
     try:
-        storm = storm_setup(kernel, processes, ports_each, policy, state, lim, servers_class or Servers)
+        storm = storm_setup(kernel, processes, ports_each, policy, state, lim, servers_class or Servers, holder)
         close_phase(storm, close)
         m, srv, null, ext2fs = storm.machine, storm.servers, storm.null, storm.ext2fs
         if other:
@@ -182,7 +190,8 @@ def close_burst(
                     other_opened += 1
     except KERNEL_DEATHS as exc:
         limit, zone = ending(exc)
-    assert storm is not None, "the reference failed before the storm could start"
+    assert holder, "the reference failed before the storm could start"
+    storm = holder[0]
     m, srv = storm.machine, storm.servers
     return {
         "limit": limit,

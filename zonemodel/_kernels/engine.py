@@ -1,30 +1,42 @@
-"""Numba kernels of the servers' event loop: a discrete-event simulation of libports thread pools.
+"""Numba kernels of the servers' event loop: libports thread pools on the 2005 uniprocessor scheduler.
 
 Numba JIT-compiled; called by the storm kernels (:mod:`.storms`).
 ``tests/reference/servers.py`` has the same event loop in plain Python
 (with :mod:`heapq`).
 
-Model, per server (proc, auth, exec, term, ext2fs, null):
+Model, per server (proc, auth, exec, term, ext2fs, null), after the sources
+summarised in ``storms-2005.md`` §A-E:
 
-* a message that arrives is a kmsg allocated from a kalloc zone; it waits
-  in the server's port-set queue until a thread receives it;
+* one CPU, shared by the servers' threads and the clients' threads (a
+  client closing its ports is a thread too).  A thread runs until it blocks,
+  until its 100 ms quantum ends and a thread of equal or better priority is
+  waiting, or until a thread of strictly better priority becomes runnable.
+  A thread's priority is its base priority plus one level per
+  ``SP_LEVEL`` seconds of CPU it was charged, weighted by the load; the
+  running thread is charged a clock tick at every clock tick, and usage
+  decays by ``SP_DECAY`` at every scheduler tick (once a second);
+* a message sent to a server goes to its longest-waiting receiver, if a
+  thread is blocked in ``mach_msg``, which becomes runnable holding it (and
+  preempts the sender if its priority is strictly better); otherwise it
+  waits in the port-set queue, a kmsg from a kalloc zone, until a thread
+  that runs takes it.  A thread must run to receive;
 * libports keeps a counter of threads that are not busy (``nreqthreads``).
-  Receiving a message lowers it; when it reaches zero, the policy decides
-  whether to spawn a thread at once, later, or not at all.  A spawned thread
-  raises the counter at once but starts receiving only after the policy's
-  delay (the Debian patch's 2 s sleep, the 2012 priority depression);
-* a received message is served on the single CPU, first come first served,
-  for an exponential service time; then the thread goes back to receiving;
-* threads never exit (1997-2008 libports, and Debian until 2014); each
-  costs a thread, a pcb, a thread port and a reply port from the zones;
+  A thread that takes a message lowers it; when it reaches zero, the policy
+  decides whether the thread creates another (``cthread_fork``: CPU time,
+  a thread, a pcb, a thread port and a reply port from the zones), which
+  counts as not busy at once, before it has received anything.  The new
+  thread, with no CPU usage, is resumed at the end of the fork, after the
+  policy's sleep if any (the Debian patch's 2 s, the 2012 depression);
+* threads never exit (1997-2008 libports, and Debian until 2014);
 * a no-senders notification served by null makes null drop its send right
   to the ext2fs protid behind it, which sends ext2fs a notification in turn;
   serving a notification destroys the dead port (back to the ipc ports zone).
 
-Events are ordered by (time, sequence number) in a binary heap of
-:data:`~.layout.HEAP_DTYPE` records, so equal times are served in the order
-they were made.  The event loop (:func:`_serve`) inlines the handlers and
-is compiled without reference counting.
+Events that the CPU does not decide (messages from outside, sleeps that end)
+are ordered by (time, sequence number) in a binary heap of
+:data:`~.layout.HEAP_DTYPE` records; the run queue is a heap of
+:data:`~.layout.RQ_DTYPE` entries.  At equal times a heap event comes
+first, then the end of the running thread's work, then the clock tick.
 """
 
 from __future__ import annotations
@@ -35,18 +47,33 @@ import numpy as np
 
 from zonemodel._kernels.jit import kernel
 from zonemodel._kernels.layout import (
+    E_CUR,
+    E_CURPRI,
     E_HEAP,
+    E_LOAD,
     E_NLAT,
+    E_NTH,
+    E_QUANTUM,
+    E_RQ,
+    E_RQSEQ,
+    E_RUNNABLE,
+    E_SEC,
+    E_SECOFF,
     E_SEQ,
-    EF_CPU,
+    E_SIZE,
+    E_TICKN,
+    EF_CPU_END,
     EF_NOW,
+    EF_PHASE,
+    EF_SIZE,
+    EF_STARTED,
     EV_ARRIVE,
-    EV_DONE,
     EV_READY,
     EXT2FS,
     G_SLAB,
     G_THREAD_BYTES,
     G_ZONE_MAP,
+    HEAP_DTYPE,
     K_DEPRESS,
     K_FIXED,
     K_THROTTLE,
@@ -60,6 +87,7 @@ from zonemodel._kernels.layout import (
     M_NEXT,
     M_PAGE,
     MSG_NOTIFY,
+    N_SERVERS,
     NULL,
     OK,
     PF_BACKOFF,
@@ -70,12 +98,14 @@ from zonemodel._kernels.layout import (
     PI_FREE_THREADS,
     PI_KIND,
     PI_POOL,
+    PRI_LOWEST,
     RM_CHARGE_A,
     RM_NULL_DONE,
     RM_OOM_KILLS,
     RM_OPENED,
     RM_REFUSED_QUOTA,
     RM_REFUSED_THREADS,
+    RQ_DTYPE,
     S_BUSY,
     S_COUNTER,
     S_EPOCH,
@@ -84,8 +114,45 @@ from zonemodel._kernels.layout import (
     S_QHEAD,
     S_QTAIL,
     S_RECEIVERS,
+    S_RHEAD,
+    S_RTAIL,
     S_SERVED,
     S_THREADS,
+    SP_CLOSE_CPU,
+    SP_CLOSE_GAP,
+    SP_DECAY,
+    SP_LEVEL,
+    SP_PHASE,
+    SP_QUANTUM,
+    SP_SECOND,
+    SP_SPAWN_CPU,
+    SP_TICK,
+    SP_WALK_CPU,
+    ST_DEAD,
+    ST_DONE,
+    ST_NEW,
+    ST_READY,
+    ST_RECV,
+    ST_RUN,
+    ST_SLEEP,
+    STEP_CLOSE,
+    STEP_RECEIVE,
+    STEP_SERVE,
+    STEP_SPAWN,
+    TF_ARRIVAL,
+    TF_COLS,
+    TF_DELAY,
+    TF_LEFT,
+    TF_USAGE,
+    TH_CHILD,
+    TH_COLS,
+    TH_EPOCH,
+    TH_MSG,
+    TH_NEXT,
+    TH_SERVER,
+    TH_STAMP,
+    TH_STATE,
+    TH_STEP,
     TR_NULL_THREADS,
     TR_TIME,
     TR_ZONE_MAP_USED,
@@ -101,6 +168,26 @@ from zonemodel._kernels.process import _kalloc, _kfree
 from zonemodel._kernels.remedies import _short
 from zonemodel._kernels.rng import _uniform
 from zonemodel._kernels.zalloc import _zalloc, _zalloc_n, _zfree_n
+
+
+@kernel
+def _new_engine(heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray, trace: np.ndarray) -> Engine:
+    """An empty event loop: *heap_cap* events, *queue_cap* queued messages per server, *thread_cap* threads."""
+    en = np.zeros(E_SIZE, dtype=np.int64)
+    en[E_CUR] = -1
+    en[E_LOAD] = 1
+    return Engine(
+        np.empty(heap_cap, dtype=HEAP_DTYPE),
+        en,
+        np.zeros(EF_SIZE, dtype=np.float64),
+        np.empty((N_SERVERS, queue_cap), dtype=np.float64),
+        np.empty((N_SERVERS, queue_cap), dtype=np.int64),
+        lat,
+        trace,
+        np.zeros((thread_cap, TH_COLS), dtype=np.int64),
+        np.zeros((thread_cap, TF_COLS), dtype=np.float64),
+        np.empty(thread_cap, dtype=RQ_DTYPE),
+    )
 
 
 @kernel(inline=True)
@@ -158,6 +245,67 @@ def _pop(eng: Engine) -> tuple[float, int, int, int, float]:
     return t, kind, server, mtype, arrival
 
 
+@kernel(inline=True)
+def _rq_before(rq: np.ndarray, i: int, pri: int, seq: int) -> bool:
+    """Whether run-queue entry *i* runs before an entry (*pri*, *seq*)."""
+    return rq[i].pri < pri or (rq[i].pri == pri and rq[i].seq < seq)
+
+
+@kernel
+def _rq_push(eng: Engine, pri: int, th: int) -> None:
+    """Put thread *th* at the tail of the run queue of priority *pri*."""
+    rq, en = eng.rq, eng.en
+    i = en[E_RQ]
+    en[E_RQ] += 1
+    seq = en[E_RQSEQ]
+    en[E_RQSEQ] += 1
+    while i > 0:
+        parent = (i - 1) // 2
+        if _rq_before(rq, parent, pri, seq):
+            break
+        rq[i] = rq[parent]
+        i = parent
+    e = rq[i]
+    e.pri = pri
+    e.seq = seq
+    e.th = th
+
+
+@kernel
+def _rq_pop(eng: Engine) -> tuple[int, int]:
+    """Take the first entry of the run queue: (thread, priority)."""
+    rq, en = eng.rq, eng.en
+    th, pri = rq[0].th, rq[0].pri
+    n = en[E_RQ] - 1
+    en[E_RQ] = n
+    if n == 0:
+        return th, pri
+    last_pri, last_seq = rq[n].pri, rq[n].seq
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and _rq_before(rq, c + 1, rq[c].pri, rq[c].seq):
+            c += 1
+        if not _rq_before(rq, c, last_pri, last_seq):
+            break
+        rq[i] = rq[c]
+        i = c
+    rq[i] = rq[n]
+    return th, pri
+
+
+@kernel
+def _rq_best(eng: Engine) -> int:
+    """The best priority waiting in the run queue (dropping the entries of dead threads), or PRI_LOWEST + 1."""
+    while eng.en[E_RQ] > 0:
+        if eng.th[eng.rq[0].th, TH_STATE] == ST_READY:
+            return eng.rq[0].pri
+        _rq_pop(eng)
+    return PRI_LOWEST + 1
+
+
 @kernel
 def _zone_free_bytes(ms: np.ndarray) -> int:
     """Bytes the zone map can still hand out (pages left plus the open chunk)."""
@@ -184,15 +332,153 @@ def _start_pools(m: Machine, srv: ServerModel) -> int:
             if _spawn_thread(m) != OK:
                 return ZONE_PANIC
             sv[s, S_THREADS] += 1
-            sv[s, S_COUNTER] += 1
-            sv[s, S_RECEIVERS] += 1
         sv[s, S_PEAK_THREADS] = sv[s, S_THREADS]
     return OK
 
 
 @kernel
+def _new_thread(eng: Engine, srv: ServerModel, s: int, state: int, step: int) -> int:
+    """A thread slot for a new thread of server *s* (or a client, ``s == CLIENT``), with no CPU usage."""
+    th, tf, en = eng.th, eng.tf, eng.en
+    j = en[E_NTH]
+    en[E_NTH] = j + 1
+    th[j, TH_SERVER] = s
+    th[j, TH_STATE] = state
+    th[j, TH_STEP] = step
+    th[j, TH_MSG] = -1
+    th[j, TH_NEXT] = -1
+    th[j, TH_CHILD] = -1
+    th[j, TH_STAMP] = en[E_SEC]
+    th[j, TH_EPOCH] = srv.sv[s, S_EPOCH] if s < N_SERVERS else 0
+    for c in range(TF_COLS):
+        tf[j, c] = 0.0
+    return j
+
+
+@kernel
+def _wait_receive(eng: Engine, srv: ServerModel, j: int) -> None:
+    """Thread *j* blocks in ``mach_msg``: the last of its server's waiting receivers."""
+    sv, th = srv.sv, eng.th
+    s = th[j, TH_SERVER]
+    th[j, TH_STATE] = ST_RECV
+    th[j, TH_NEXT] = -1
+    tail = sv[s, S_RTAIL]
+    if tail >= 0:
+        th[tail, TH_NEXT] = j
+    else:
+        sv[s, S_RHEAD] = j
+    sv[s, S_RTAIL] = j
+    sv[s, S_RECEIVERS] += 1
+
+
+@kernel
+def _seat_threads(eng: Engine, srv: ServerModel) -> None:
+    """Every thread the servers have, idle and blocked in ``mach_msg``, its CPU usage long decayed."""
+    sv = srv.sv
+    for s in range(N_SERVERS):
+        sv[s, S_RHEAD] = -1
+        sv[s, S_RTAIL] = -1
+        sv[s, S_RECEIVERS] = 0
+        sv[s, S_BUSY] = 0
+        sv[s, S_QHEAD] = 0
+        sv[s, S_QTAIL] = 0
+        sv[s, S_COUNTER] = sv[s, S_THREADS]
+        for _ in range(sv[s, S_THREADS]):
+            _wait_receive(eng, srv, _new_thread(eng, srv, s, ST_RECV, STEP_RECEIVE))
+
+
+@kernel(inline=True)
+def _exp(state: np.ndarray, mean: float) -> float:
+    return -mean * math.log(1.0 - _uniform(state))
+
+
+@kernel
+def _start_clock(eng: Engine, srv: ServerModel, state: np.ndarray) -> None:
+    """Where the run starts against the clock: on a tick, or (``SP_PHASE``) at a random point of both ticks."""
+    sp = srv.sp
+    if sp[SP_PHASE] > 0:
+        eng.ef[EF_PHASE] = _uniform(state) * sp[SP_TICK]
+        eng.en[E_SECOFF] = int(_uniform(state) * sp[SP_SECOND])
+    eng.en[E_SEC] = eng.en[E_SECOFF] // int(sp[SP_SECOND])
+    eng.en[E_TICKN] = 1
+
+
+@kernel
+def _age(eng: Engine, srv: ServerModel, i: int) -> int:
+    """Decay thread *i*'s usage for the scheduler ticks since it was last aged; return its priority."""
+    th, tf = eng.th, eng.tf
+    k = eng.en[E_SEC] - th[i, TH_STAMP]
+    if k > 64:
+        tf[i, TF_USAGE] = 0.0
+    else:
+        for _ in range(k):
+            tf[i, TF_USAGE] *= srv.sp[SP_DECAY]
+    th[i, TH_STAMP] = eng.en[E_SEC]
+    return min(PRI_LOWEST, srv.prio[th[i, TH_SERVER]] + int(tf[i, TF_USAGE] / srv.sp[SP_LEVEL]))
+
+
+@kernel
+def _preempt(eng: Engine, srv: ServerModel, now: float) -> None:
+    """The running thread goes back to the tail of its run queue, keeping the work it has left."""
+    i = eng.en[E_CUR]
+    eng.tf[i, TF_LEFT] -= now - eng.ef[EF_STARTED]
+    eng.th[i, TH_STATE] = ST_READY
+    _rq_push(eng, _age(eng, srv, i), i)
+    eng.en[E_CUR] = -1
+
+
+@kernel
+def _setrun(eng: Engine, srv: ServerModel, j: int, now: float, preempt: bool) -> None:
+    """Thread *j* becomes runnable; it preempts the running thread if *preempt* and its priority is strictly better."""
+    en = eng.en
+    pri = _age(eng, srv, j)
+    eng.th[j, TH_STATE] = ST_READY
+    en[E_RUNNABLE] += 1
+    _rq_push(eng, pri, j)
+    if preempt and en[E_CUR] >= 0 and pri < en[E_CURPRI]:
+        _preempt(eng, srv, now)
+
+
+@kernel
+def _stop_running(eng: Engine, state: int) -> None:
+    """The running thread leaves the CPU for *state* (blocked, sleeping, done, dead)."""
+    i = eng.en[E_CUR]
+    eng.th[i, TH_STATE] = state
+    eng.en[E_RUNNABLE] -= 1
+    eng.en[E_CUR] = -1
+
+
+@kernel
+def _deliver(m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arrival: float, now: float) -> int:
+    """A message to server *s*: to its longest-waiting receiver, or into its queue (a kalloc'd kmsg either way)."""
+    sv, th = srv.sv, eng.th
+    status, _ = _kalloc(m, srv.msize[mtype])
+    if status != OK:
+        if m.gp[G_SLAB]:  # mach_msg fails for want of a buffer: the message is lost, nothing panics
+            return OK
+        return status
+    j = sv[s, S_RHEAD]
+    if j >= 0:
+        sv[s, S_RHEAD] = th[j, TH_NEXT]
+        if th[j, TH_NEXT] < 0:
+            sv[s, S_RTAIL] = -1
+        sv[s, S_RECEIVERS] -= 1
+        th[j, TH_MSG] = mtype
+        eng.tf[j, TF_ARRIVAL] = arrival
+        _setrun(eng, srv, j, now, True)
+        return OK
+    tail = sv[s, S_QTAIL]
+    eng.qa[s, tail] = arrival
+    eng.qm[s, tail] = mtype
+    sv[s, S_QTAIL] = tail + 1
+    if tail + 1 - sv[s, S_QHEAD] > sv[s, S_PEAK_QUEUE]:
+        sv[s, S_PEAK_QUEUE] = tail + 1 - sv[s, S_QHEAD]
+    return OK
+
+
+@kernel
 def _policy(m: Machine, srv: ServerModel, s: int) -> tuple[bool, float]:
-    """Whether server *s* may spawn a thread now, and after what delay it starts receiving."""
+    """Whether server *s* may spawn a thread now, and how long the new thread sleeps before it receives."""
     pi, pf = srv.pi, srv.pf
     kind = pi[PI_KIND]
     n = srv.sv[s, S_THREADS]
@@ -216,11 +502,6 @@ def _policy(m: Machine, srv: ServerModel, s: int) -> tuple[bool, float]:
     return True, pf[PF_BACKOFF] * n / free_threads
 
 
-@kernel(inline=True)
-def _exp(state: np.ndarray, mean: float) -> float:
-    return -mean * math.log(1.0 - _uniform(state))
-
-
 @kernel
 def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     """The OOM killer kills null: its threads, queued messages and ports go, and ext2fs hears of each port.
@@ -229,13 +510,23 @@ def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     closes send nothing), and each of null's send rights to an ext2fs protid is
     released, which sends ext2fs a no-senders notification.
     """
-    sv, rm = srv.sv, srv.rm
+    sv, rm, th = srv.sv, srv.rm, eng.th
     n = sv[NULL, S_THREADS]
     _zfree_n(m.zones, Z_THREADS, n)
     _zfree_n(m.zones, Z_PCB, n)
     _zfree_n(m.zones, Z_PORTS, 2 * n)
     for i in range(sv[NULL, S_QHEAD], sv[NULL, S_QTAIL]):
         _kfree(m, srv.msize[eng.qm[NULL, i]], -1)
+    for j in range(eng.en[E_NTH]):
+        if th[j, TH_SERVER] != NULL or th[j, TH_STATE] == ST_DEAD:
+            continue
+        if th[j, TH_STEP] == STEP_RECEIVE and th[j, TH_MSG] >= 0:  # handed a message it has not taken yet
+            _kfree(m, srv.msize[th[j, TH_MSG]], -1)
+        if th[j, TH_STATE] == ST_RUN:
+            _stop_running(eng, ST_DEAD)
+        elif th[j, TH_STATE] == ST_READY:
+            eng.en[E_RUNNABLE] -= 1
+        th[j, TH_STATE] = ST_DEAD
     left = rm[RM_OPENED] - rm[RM_NULL_DONE]
     _zfree_n(m.zones, Z_PORTS, left)
     for _ in range(left):
@@ -243,6 +534,8 @@ def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     sv[NULL, S_THREADS] = 0
     sv[NULL, S_COUNTER] = 0
     sv[NULL, S_RECEIVERS] = 0
+    sv[NULL, S_RHEAD] = -1
+    sv[NULL, S_RTAIL] = -1
     sv[NULL, S_BUSY] = 0
     sv[NULL, S_QHEAD] = sv[NULL, S_QTAIL]
     sv[NULL, S_EPOCH] += 1
@@ -253,7 +546,7 @@ def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
 
 @kernel(refcount=False)
 def _may_spawn(m: Machine, eng: Engine, srv: ServerModel, s: int, t: float) -> tuple[int, bool, float]:
-    """Whether server *s*, whose last idle thread just took a message, gets a new thread, and its delay.
+    """Whether server *s*, whose last idle thread just took a message, gets a new thread, and its sleep.
 
     The policy decides first, then the remedies (thread limit, kernel-memory
     quota, OOM killer), then the zones.  Returns (status, spawned, delay):
@@ -280,123 +573,228 @@ def _may_spawn(m: Machine, eng: Engine, srv: ServerModel, s: int, t: float) -> t
     return OK, allowed, delay
 
 
-@kernel(inline=True)
-def _handle(
-    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, kind: int, s: int, tagged: int,
-    arrival: float,
-) -> int:  # fmt: skip
-    """Process one event (already taken off the heap); return a status code.
+@kernel
+def _take(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, i: int, t: float) -> int:
+    """Server thread *i*, on the CPU, receives: the message it was handed, the queue's first, or it blocks.
 
-    An event carries the epoch of its server (``mtype = kind of message + 2 * epoch``);
-    events of a server the OOM killer has killed since are void.
+    Taking a message lowers libports' counter; at zero the thread first
+    creates another (``STEP_SPAWN``), if the policy and the kernel let it,
+    and then serves the message (``STEP_SERVE``).
     """
-    sv, qa, qm, en, ef, lat = srv.sv, eng.qa, eng.qm, eng.en, eng.ef, eng.lat
-    ef[EF_NOW] = t
-    mtype = tagged % 2
-    epoch = sv[s, S_EPOCH]
-    if tagged // 2 != epoch:
-        return OK  # a thread, port or message of a killed instance: gone with it
-    tag = 2 * epoch
-    if kind == EV_ARRIVE:
-        status, _ = _kalloc(m, srv.msize[mtype])
-        if status != OK:
-            if m.gp[G_SLAB]:  # mach_msg fails for want of a buffer: the message is lost, nothing panics
-                return OK
-            return status
-        tail = sv[s, S_QTAIL]
-        qa[s, tail] = arrival
-        qm[s, tail] = mtype
-        sv[s, S_QTAIL] = tail + 1
-    elif kind == EV_DONE:
-        sv[s, S_BUSY] -= 1
-        sv[s, S_RECEIVERS] += 1
-        sv[s, S_COUNTER] += 1
-        sv[s, S_SERVED] += 1
-        if en[E_NLAT] < lat.shape[0]:
-            lat[en[E_NLAT]] = t - arrival
-            en[E_NLAT] += 1
-        if mtype == MSG_NOTIFY:
-            _zfree_n(m.zones, Z_PORTS, 1)  # the dead port is destroyed with its receive right
-            if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
-                srv.rm[RM_NULL_DONE] += 1
-                _push(eng, t, EV_ARRIVE, EXT2FS, MSG_NOTIFY + 2 * sv[EXT2FS, S_EPOCH], t)
-    else:  # EV_READY
-        sv[s, S_RECEIVERS] += 1
-    # Receivers take queued messages (one per receiver), spawning as libports does.
-    while sv[s, S_RECEIVERS] > 0 and sv[s, S_QHEAD] < sv[s, S_QTAIL]:
+    sv, th, tf = srv.sv, eng.th, eng.tf
+    s = th[i, TH_SERVER]
+    if th[i, TH_MSG] < 0:
         head = sv[s, S_QHEAD]
+        if head == sv[s, S_QTAIL]:
+            _stop_running(eng, ST_RECV)
+            _wait_receive(eng, srv, i)
+            return OK
         sv[s, S_QHEAD] = head + 1
-        msg = qm[s, head]
-        _kfree(m, srv.msize[msg], -1)
-        sv[s, S_RECEIVERS] -= 1
-        sv[s, S_BUSY] += 1
-        sv[s, S_COUNTER] -= 1
-        if sv[s, S_COUNTER] == 0:
-            status, spawned, delay = _may_spawn(m, eng, srv, s, t)
+        th[i, TH_MSG] = eng.qm[s, head]
+        tf[i, TF_ARRIVAL] = eng.qa[s, head]
+    msg = th[i, TH_MSG]
+    _kfree(m, srv.msize[msg], -1)
+    sv[s, S_BUSY] += 1
+    sv[s, S_COUNTER] -= 1
+    if sv[s, S_COUNTER] == 0:
+        status, spawned, delay = _may_spawn(m, eng, srv, s, t)
+        if status != OK:
+            return status
+        if delay < 0.0:
+            return OK  # the OOM killer killed null, and this thread with it
+        if spawned:
+            if srv.lim[L_QUOTA] > 0:
+                srv.rm[RM_CHARGE_A] += m.gp[G_THREAD_BYTES]
+            sv[s, S_THREADS] += 1
+            sv[s, S_COUNTER] += 1
+            if sv[s, S_THREADS] > sv[s, S_PEAK_THREADS]:
+                sv[s, S_PEAK_THREADS] = sv[s, S_THREADS]
+            j = _new_thread(eng, srv, s, ST_NEW, STEP_RECEIVE)
+            tf[j, TF_DELAY] = delay
+            th[i, TH_CHILD] = j
+            th[i, TH_STEP] = STEP_SPAWN
+            tf[i, TF_LEFT] = srv.sp[SP_SPAWN_CPU] + srv.sp[SP_WALK_CPU] * sv[s, S_THREADS]
+            return OK
+    th[i, TH_STEP] = STEP_SERVE
+    tf[i, TF_LEFT] = _exp(state, srv.svc[s, msg])
+    return OK
+
+
+@kernel
+def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float) -> int:
+    """The running thread has finished its piece of work at *t*: what it does next, and whom it wakes."""
+    sv, th, tf, sp, en = srv.sv, eng.th, eng.tf, srv.sp, eng.en
+    i = en[E_CUR]
+    s = th[i, TH_SERVER]
+    step = th[i, TH_STEP]
+    eng.ef[EF_STARTED] = t
+    if step == STEP_CLOSE:  # a client closed a port: mach_port_deallocate notifies null
+        th[i, TH_MSG] -= 1
+        if th[i, TH_MSG] == 0:
+            _stop_running(eng, ST_DONE)
+        elif sp[SP_CLOSE_GAP] > 0:
+            _stop_running(eng, ST_SLEEP)
+            _push(eng, t + _exp(state, sp[SP_CLOSE_GAP]), EV_READY, i, 0, t)
+            tf[i, TF_LEFT] = _exp(state, sp[SP_CLOSE_CPU])
+        else:
+            tf[i, TF_LEFT] = _exp(state, sp[SP_CLOSE_CPU])
+        if th[i, TH_EPOCH] != sv[NULL, S_EPOCH]:
+            return OK  # null was killed since: the client holds a dead name, and closing it sends nothing
+        return _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t)
+    if step == STEP_SPAWN:  # cthread_fork returns: the creator serves, the new thread is resumed
+        j = th[i, TH_CHILD]
+        th[i, TH_STEP] = STEP_SERVE
+        tf[i, TF_LEFT] = _exp(state, srv.svc[s, th[i, TH_MSG]])
+        if tf[j, TF_DELAY] > 0.0:
+            th[j, TH_STATE] = ST_SLEEP
+            _push(eng, t + tf[j, TF_DELAY], EV_READY, j, 0, t)
+        else:
+            _setrun(eng, srv, j, t, True)
+        return OK
+    # STEP_SERVE: the message is done; the thread goes back to receive
+    msg = th[i, TH_MSG]
+    sv[s, S_BUSY] -= 1
+    sv[s, S_COUNTER] += 1
+    sv[s, S_SERVED] += 1
+    if en[E_NLAT] < eng.lat.shape[0]:
+        eng.lat[en[E_NLAT]] = t - tf[i, TF_ARRIVAL]
+        en[E_NLAT] += 1
+    th[i, TH_MSG] = -1
+    th[i, TH_STEP] = STEP_RECEIVE
+    tf[i, TF_LEFT] = 0.0
+    if msg == MSG_NOTIFY:
+        _zfree_n(m.zones, Z_PORTS, 1)  # the dead port is destroyed with its receive right
+        if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
+            srv.rm[RM_NULL_DONE] += 1
+            return _deliver(m, eng, srv, EXT2FS, MSG_NOTIFY, t, t)
+    return OK
+
+
+@kernel
+def _run_cpu(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float) -> int:
+    """Give the CPU a thread with work to do: take the run queue's first while none runs; receive at once.
+
+    When the CPU was idle, the clock ticks start again from the first tick
+    after *t*; scheduler ticks that passed meanwhile found nothing runnable.
+    """
+    en, ef, th, sp = eng.en, eng.ef, eng.th, srv.sp
+    while True:
+        i = en[E_CUR]
+        if i < 0:
+            if _rq_best(eng) > PRI_LOWEST:
+                return OK  # nothing to run: the CPU idles
+            tick = sp[SP_TICK]
+            if ef[EF_PHASE] + en[E_TICKN] * tick <= t:  # it was idle: ticks resume after t
+                n = int(math.floor((t - ef[EF_PHASE]) / tick)) + 1  # noqa: RUF046 (a float in numba)
+                while ef[EF_PHASE] + n * tick <= t:
+                    n += 1
+                if n > en[E_TICKN]:
+                    en[E_TICKN] = n
+                sec = (en[E_TICKN] - 1 + en[E_SECOFF]) // int(sp[SP_SECOND])
+                if sec > en[E_SEC]:
+                    en[E_SEC] = sec
+                    en[E_LOAD] = 1
+            i, pri = _rq_pop(eng)
+            th[i, TH_STATE] = ST_RUN
+            en[E_CUR] = i
+            en[E_CURPRI] = pri
+            en[E_QUANTUM] = int(sp[SP_QUANTUM])
+            ef[EF_STARTED] = t
+        if th[i, TH_STEP] == STEP_RECEIVE:
+            status = _take(m, eng, srv, state, i, t)
             if status != OK:
                 return status
-            if delay < 0.0:
-                return OK  # the OOM killer killed null, and this thread with it
-            if spawned:
-                if srv.lim[L_QUOTA] > 0:
-                    srv.rm[RM_CHARGE_A] += m.gp[G_THREAD_BYTES]
-                sv[s, S_THREADS] += 1
-                sv[s, S_COUNTER] += 1
-                if sv[s, S_THREADS] > sv[s, S_PEAK_THREADS]:
-                    sv[s, S_PEAK_THREADS] = sv[s, S_THREADS]
-                _push(eng, t + delay, EV_READY, s, tag, t)
-        start = max(t, ef[EF_CPU])
-        finish = start + _exp(state, srv.svc[s, msg])
-        ef[EF_CPU] = finish
-        _push(eng, finish, EV_DONE, s, msg + tag, qa[s, head])
-    backlog = sv[s, S_QTAIL] - sv[s, S_QHEAD]
-    if backlog > sv[s, S_PEAK_QUEUE]:
-        sv[s, S_PEAK_QUEUE] = backlog
+            continue
+        ef[EF_CPU_END] = ef[EF_STARTED] + eng.tf[i, TF_LEFT]
+        return OK
+
+
+@kernel
+def _tick(eng: Engine, srv: ServerModel, t: float) -> None:
+    """A clock tick while a thread runs: charge it, count the load each second, end its quantum or preempt it."""
+    en, sp = eng.en, srv.sp
+    n = en[E_TICKN]
+    en[E_TICKN] = n + 1
+    sec = (n + en[E_SECOFF]) // int(sp[SP_SECOND])
+    if sec > en[E_SEC]:
+        en[E_SEC] = sec
+        en[E_LOAD] = max(1, en[E_RUNNABLE])
+    i = en[E_CUR]
+    _age(eng, srv, i)
+    eng.tf[i, TF_USAGE] += sp[SP_TICK] * en[E_LOAD]
+    pri = _age(eng, srv, i)
+    en[E_CURPRI] = pri
+    en[E_QUANTUM] -= 1
+    best = _rq_best(eng)
+    if best < pri or (en[E_QUANTUM] <= 0 and best <= pri):
+        _preempt(eng, srv, t)
+    elif en[E_QUANTUM] <= 0:
+        en[E_QUANTUM] = int(sp[SP_QUANTUM])
+
+
+@kernel
+def _event(m: Machine, eng: Engine, srv: ServerModel, t: float, kind: int, s: int, tagged: int, arrival: float) -> int:
+    """A heap event: a message from outside arrives, or a sleeping thread (number *s*) wakes."""
+    if kind == EV_ARRIVE:
+        if tagged // 2 != srv.sv[s, S_EPOCH]:
+            return OK  # sent to a killed instance: gone with it
+        return _deliver(m, eng, srv, s, tagged % 2, arrival, t)
+    if eng.th[s, TH_STATE] == ST_SLEEP:
+        _setrun(eng, srv, s, t, True)
     return OK
 
 
 @kernel(refcount=False)
-def _serve(
-    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, arrivals: np.ndarray, until: float
-) -> tuple[int, int]:
-    """Serve the events due by *until*, merging the sorted *arrivals* (closes: notifications to null) with the heap.
+def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: float) -> tuple[int, int]:
+    """Run the CPU and the events due by *until*; return (status, events processed).
 
-    The one event loop: a close burst passes its closes and ``until=inf``; a
-    timed fork bomb passes no arrivals and the time of its next fork.  An
-    arrival at the same time as a heap event comes after it when the event
-    is older (arrival *i* has sequence number *i*).  ``eng.trace`` (shape
-    (k, 3): time, null threads, zone-map bytes used) samples the run at
-    every ``3 * closes // k``-th event when it has rows.  Stops at the first
-    event that does not return OK.  Returns (status, events processed).
+    The one event loop: a close burst runs until nothing is left to do
+    (``until=inf``); a timed fork bomb runs up to the time of its next fork.
+    Each step is the earliest of: the heap's first event, the end of the
+    running thread's piece of work, the next clock tick (these two only
+    while a thread runs).  ``eng.trace`` (shape (k, 3): time, null threads,
+    zone-map bytes used) samples the run every ``2 * len(eng.lat) // k`` steps
+    when it has rows.  Stops at the first step that does not return OK.
 
-    Compiled without reference counting (``refcount=False``): with the
-    handlers inlined, each event would otherwise pay an atomic increment and
-    decrement for most of these arrays, several times the cost of the event.
-    The caller owns every array.
+    Compiled without reference counting (``refcount=False``): the caller
+    owns every array.
     """
-    heap, en, trace = eng.heap, eng.en, eng.trace
-    closes = arrivals.shape[0]
-    nxt = 0
+    heap, en, ef, trace = eng.heap, eng.en, eng.ef, eng.trace
     events = 0
-    every = max(1, (3 * closes) // max(1, trace.shape[0]))
+    every = max(1, 2 * eng.lat.shape[0] // max(1, trace.shape[0]))
     row = 0
+    status = _run_cpu(m, eng, srv, state, ef[EF_NOW])
+    if status != OK:
+        return status, events
     while True:
-        if nxt < closes and (en[E_HEAP] == 0 or not _before(heap, 0, arrivals[nxt], nxt)):
-            t = arrivals[nxt]
-            if t > until:
-                break
-            nxt += 1
-            kind, s, tagged, arrival = EV_ARRIVE, NULL, MSG_NOTIFY, t
-        elif en[E_HEAP] > 0:
-            if heap[0].t > until:
+        t_heap = heap[0].t if en[E_HEAP] > 0 else np.inf
+        running = en[E_CUR] >= 0
+        t_cpu = ef[EF_CPU_END] if running else np.inf
+        t_tick = ef[EF_PHASE] + en[E_TICKN] * srv.sp[SP_TICK] if running else np.inf
+        if t_heap <= t_cpu and t_heap <= t_tick:
+            if t_heap > until or en[E_HEAP] == 0:
                 break
             t, kind, s, tagged, arrival = _pop(eng)
+            ef[EF_NOW] = t
+            status = _event(m, eng, srv, t, kind, s, tagged, arrival)
+        elif t_cpu <= t_tick:
+            if t_cpu > until:
+                break
+            t = t_cpu
+            ef[EF_NOW] = t
+            status = _complete(m, eng, srv, state, t)
         else:
-            break
-        status = _handle(m, eng, srv, state, t, kind, s, tagged, arrival)
+            if t_tick > until:
+                break
+            t = t_tick
+            ef[EF_NOW] = t
+            _tick(eng, srv, t)
+            status = OK
+        if status == OK:
+            status = _run_cpu(m, eng, srv, state, t)
         events += 1
         if row < trace.shape[0] and events % every == 0:
-            trace[row, TR_TIME] = eng.ef[EF_NOW]
+            trace[row, TR_TIME] = ef[EF_NOW]
             trace[row, TR_NULL_THREADS] = srv.sv[NULL, S_THREADS]
             trace[row, TR_ZONE_MAP_USED] = m.ms[M_MAP_USED] * m.ms[M_PAGE]
             row += 1

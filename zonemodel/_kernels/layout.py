@@ -192,15 +192,14 @@ MSG_NOTIFY: Final = 0  # a no-senders notification
 MSG_RPC: Final = 1  # an ordinary request
 N_MSG_KINDS: Final = 2
 
-# Event kinds.
-EV_ARRIVE: Final = 0
-EV_DONE: Final = 1
-EV_READY: Final = 2  # a spawned thread starts receiving
+# Event kinds (the heap holds only what the CPU does not decide: arrivals from outside, sleeps ending).
+EV_ARRIVE: Final = 0  # a message from outside the simulated threads (a new child's requests)
+EV_READY: Final = 2  # a sleeping thread (``server`` = its thread number) becomes runnable
 
 # Per-server counters (int64 columns of ``sv``).
 S_THREADS: Final = 0  # threads in the pool
 S_COUNTER: Final = 1  # libports' count of threads not busy (nreqthreads)
-S_RECEIVERS: Final = 2  # threads actually waiting in mach_msg
+S_RECEIVERS: Final = 2  # threads blocked in mach_msg, waiting for a message
 S_BUSY: Final = 3
 S_QHEAD: Final = 4
 S_QTAIL: Final = 5
@@ -208,7 +207,9 @@ S_PEAK_THREADS: Final = 6
 S_PEAK_QUEUE: Final = 7
 S_SERVED: Final = 8
 S_EPOCH: Final = 9  # bumped when the OOM killer kills the server; older events are void
-S_COLS: Final = 10
+S_RHEAD: Final = 10  # first waiting receiver (a thread number), or -1
+S_RTAIL: Final = 11  # last waiting receiver, or -1
+S_COLS: Final = 12
 
 # Remedy state of a storm (int64 ``rm``).
 RM_CHARGE_A: Final = 0  # kernel memory charged to the storm's user
@@ -243,10 +244,70 @@ PF_SIZE: Final = 3
 E_HEAP: Final = 0  # events in the heap
 E_SEQ: Final = 1  # next sequence number
 E_NLAT: Final = 2  # latencies recorded
-E_SIZE: Final = 3
+E_RQ: Final = 3  # entries in the run queue
+E_RQSEQ: Final = 4  # next run-queue sequence number (FIFO order within a priority)
+E_CUR: Final = 5  # thread on the CPU, or -1
+E_CURPRI: Final = 6  # its priority
+E_QUANTUM: Final = 7  # clock ticks left of its quantum
+E_TICKN: Final = 8  # number of the next clock tick (time = phase + n * tick)
+E_SEC: Final = 9  # scheduler ticks (seconds) so far
+E_LOAD: Final = 10  # runnable threads counted at the last scheduler tick (at least 1)
+E_RUNNABLE: Final = 11  # threads running or in the run queue
+E_NTH: Final = 12  # thread slots used
+E_SECOFF: Final = 13  # clock ticks already past the first scheduler tick when the run starts
+E_SIZE: Final = 14
 EF_NOW: Final = 0
-EF_CPU: Final = 1  # when the CPU is next free
-EF_SIZE: Final = 2
+EF_CPU_END: Final = 1  # when the running thread's current piece of work ends
+EF_STARTED: Final = 2  # when it last got the CPU
+EF_PHASE: Final = 3  # time of clock tick 0
+EF_SIZE: Final = 4
+
+# ---------------------------------------------------------------------------- scheduler
+# The 2005 uniprocessor scheduler (kern/sched_prim.c, kern/priority.c), as far as it decides
+# whether a server's pool grows: one CPU, priority run queues, quanta, usage-based priorities.
+CLIENT: Final = N_SERVERS  # "server" number of the client threads (the closers)
+# Per-thread integers (int64 ``th`` columns).
+TH_SERVER: Final = 0  # server number, or CLIENT
+TH_STATE: Final = 1  # ST_*
+TH_STEP: Final = 2  # STEP_*: what the thread does with the CPU next
+TH_MSG: Final = 3  # message kind it holds, -1 for none; a client: closes left
+TH_NEXT: Final = 4  # next thread in its server's list of waiting receivers, or -1
+TH_CHILD: Final = 5  # the thread it is creating (STEP_SPAWN)
+TH_STAMP: Final = 6  # scheduler tick at which its usage was last aged
+TH_EPOCH: Final = 7  # its server's epoch when it was made (a killed server's threads are void)
+TH_COLS: Final = 8
+# Per-thread floats (float64 ``tf`` columns).
+TF_USAGE: Final = 0  # CPU usage weighted by load, seconds (one priority level per SP_LEVEL)
+TF_LEFT: Final = 1  # CPU seconds left of its current piece of work
+TF_ARRIVAL: Final = 2  # arrival time of the message it holds
+TF_DELAY: Final = 3  # a new thread's sleep before it first receives (the policy's delay)
+TF_COLS: Final = 4
+ST_RECV: Final = 0  # blocked in mach_msg, waiting for a message
+ST_READY: Final = 1  # in the run queue
+ST_RUN: Final = 2  # on the CPU
+ST_SLEEP: Final = 3  # sleeping (a throttled new thread, a slow closer between closes)
+ST_NEW: Final = 4  # being created by cthread_fork, not yet resumed
+ST_DONE: Final = 5  # a client that has closed all its ports
+ST_DEAD: Final = 6  # died with its server
+STEP_RECEIVE: Final = 0  # take a message (the one handed over, or the queue's first), or block
+STEP_SERVE: Final = 1  # serve the message it holds
+STEP_SPAWN: Final = 2  # create a thread (cthread_fork: stack, ports, thread_create, resume)
+STEP_CLOSE: Final = 3  # a client's close(): mach_port_deallocate, which notifies null
+# Scheduler parameters (float64 ``sp``).
+SP_TICK: Final = 0  # seconds per clock tick (1 / hz)
+SP_QUANTUM: Final = 1  # clock ticks per quantum
+SP_SECOND: Final = 2  # clock ticks per scheduler tick (usage decays, load is counted)
+SP_LEVEL: Final = 3  # weighted CPU seconds per priority level
+SP_DECAY: Final = 4  # factor on usage per scheduler tick
+SP_SPAWN_CPU: Final = 5  # CPU seconds cthread_fork takes
+SP_WALK_CPU: Final = 6  # CPU seconds per thread of the server for the first hurd_thread_self walk
+SP_CLOSE_CPU: Final = 7  # mean CPU seconds of one close() in a client's loop
+SP_CLOSE_GAP: Final = 8  # mean seconds a client sleeps between two closes (0: a tight loop)
+SP_PHASE: Final = 9  # 1: the run starts at a random point of the clock and scheduler ticks; 0: on a tick
+SP_SIZE: Final = 10
+PRI_LOWEST: Final = 31  # NRQS - 1: the worst priority
+RQ_DTYPE: Final = np.dtype([("pri", np.int64), ("seq", np.int64), ("th", np.int64)])
+"""One run-queue entry: better (lower) priority first, then first come first served."""
 
 HEAP_DTYPE: Final = np.dtype(
     [
@@ -356,6 +417,10 @@ class ServerModel(NamedTuple):
     """Remedies (``L_*``)."""
     rm: np.ndarray
     """What the remedies did (``RM_*``)."""
+    sp: np.ndarray
+    """The scheduler's parameters (``SP_*``)."""
+    prio: np.ndarray
+    """Base priority of each server's threads, then of the clients' (row ``CLIENT``)."""
 
 
 class Engine(NamedTuple):
@@ -375,6 +440,12 @@ class Engine(NamedTuple):
     """Latencies of served notifications, seconds (as many as fit)."""
     trace: np.ndarray
     """Samples (time, null threads, zone-map bytes) of a close burst, as many rows as it has."""
+    th: np.ndarray
+    """Per-thread integers (``TH_*`` columns), one row per thread slot."""
+    tf: np.ndarray
+    """Per-thread floats (``TF_*`` columns)."""
+    rq: np.ndarray
+    """The run queue: a binary heap of :data:`RQ_DTYPE` entries."""
 
 
 class Job(NamedTuple):

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from zonemodel._kernels.engine import _exp, _push, _serve, _spawn_thread, _start_pools
+from zonemodel._kernels.engine import (
+    _exp,
+    _new_engine,
+    _new_thread,
+    _push,
+    _seat_threads,
+    _serve,
+    _setrun,
+    _spawn_thread,
+    _start_clock,
+    _start_pools,
+)
 from zonemodel._kernels.forkbomb import _background_step, _copy_machine, _record
 from zonemodel._kernels.jit import in_chunks, kernel
 from zonemodel._kernels.layout import (
     CHILD_LIMIT,
-    E_SEQ,
-    E_SIZE,
+    CLIENT,
     EF_NOW,
-    EF_SIZE,
     EV_ARRIVE,
     EXT2FS,
     G_CHAIN,
@@ -27,7 +36,6 @@ from zonemodel._kernels.layout import (
     G_NULL_NAMES,
     G_NULL_PER_OPEN,
     G_PORT_BYTES,
-    HEAP_DTYPE,
     J_MAX_FORKS,
     J_OTHER,
     J_PORTS_EACH,
@@ -61,21 +69,27 @@ from zonemodel._kernels.layout import (
     RM_REFUSED_QUOTA,
     RM_SIZE,
     S_COLS,
+    S_EPOCH,
     S_PEAK_QUEUE,
     S_PEAK_THREADS,
     S_SERVED,
     S_THREADS,
+    SP_CLOSE_CPU,
+    ST_NEW,
+    STEP_CLOSE,
     T_ADDR,
     T_NAMES,
     T_SIZE,
     T_TIDX,
+    TF_LEFT,
+    TH_EPOCH,
+    TH_MSG,
     TR_SIZE,
     WHO_BACKGROUND,
     WHO_CHILD,
     WHO_SERVER,
     Z_PORTS,
     ZONE_PANIC,
-    Engine,
     Job,
     Machine,
     ServerModel,
@@ -87,24 +101,10 @@ from zonemodel._kernels.zalloc import _zalloc_n
 
 
 @kernel
-def _engine(heap_cap: int, queue_cap: int, lat: np.ndarray, trace: np.ndarray) -> Engine:
-    """An empty event loop with room for *heap_cap* events and *queue_cap* queued messages per server."""
-    return Engine(
-        np.empty(heap_cap, dtype=HEAP_DTYPE),
-        np.zeros(E_SIZE, dtype=np.int64),
-        np.zeros(EF_SIZE, dtype=np.float64),
-        np.empty((N_SERVERS, queue_cap), dtype=np.float64),
-        np.empty((N_SERVERS, queue_cap), dtype=np.int64),
-        lat,
-        trace,
-    )
-
-
-@kernel
 def _replicate_servers(srv: ServerModel, rm: np.ndarray) -> ServerModel:
     """A replicate's own pools and remedy counters beside the shared policy and service times."""
     sv = np.zeros((N_SERVERS, S_COLS), dtype=np.int64)
-    return ServerModel(sv, srv.pi, srv.pf, srv.svc, srv.msize, srv.rpcs, srv.lim, rm)
+    return ServerModel(sv, srv.pi, srv.pf, srv.svc, srv.msize, srv.rpcs, srv.lim, rm, srv.sp, srv.prio)
 
 
 @kernel
@@ -168,24 +168,33 @@ def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int)
 
 @kernel
 def _close_burst(
-    m: Machine, srv: ServerModel, state: np.ndarray, closes: int, interval: float, lat: np.ndarray, trace: np.ndarray
+    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, lat: np.ndarray, trace: np.ndarray
 ) -> tuple[int, float, int]:
-    """Close *closes* ports to null, one every ~*interval* seconds, and serve the notifications.
+    """Client *c* closes its ``closes_of[c]`` ports to null, a thread of its own, and the servers serve.
 
-    The gaps between closes are exponential with mean *interval*.  Returns
-    (status, time of the end, events processed).
+    Every client is runnable at once, in order; each close takes CPU (and,
+    for a slow close, the client sleeps between two, ``SP_CLOSE_GAP``).
+    Returns (status, time of the end, events processed).
     """
-    eng = _engine(3 * closes + 64 * N_SERVERS + 16, 2 * closes + 1, lat, trace)
-    # NOTE: the closes form a sorted stream, merged with the heap instead of pushed into it, so the heap
-    # holds only events in flight (for performance).  All arrival times are drawn first and arrival i
-    # ranks as sequence number i, below every other event's: the order is that of pushing them all first.
-    arrivals = np.empty(closes, dtype=np.float64)
-    t = 0.0
-    for i in range(closes):
-        t += _exp(state, interval)
-        arrivals[i] = t
-    eng.en[E_SEQ] = closes
-    status, events = _serve(m, eng, srv, state, arrivals, np.inf)
+    closes = 0
+    seated = 0
+    for c in range(closes_of.shape[0]):
+        closes += closes_of[c]
+    for s in range(N_SERVERS):
+        seated += srv.sv[s, S_THREADS]
+    threads = seated + closes_of.shape[0] + 3 * closes + 16
+    eng = _new_engine(threads + closes + 16, 2 * closes + 1, threads, lat, trace)
+    _start_clock(eng, srv, state)
+    _seat_threads(eng, srv)
+    for c in range(closes_of.shape[0]):
+        if closes_of[c] == 0:
+            continue
+        j = _new_thread(eng, srv, CLIENT, ST_NEW, STEP_CLOSE)
+        eng.th[j, TH_MSG] = closes_of[c]
+        eng.th[j, TH_EPOCH] = srv.sv[NULL, S_EPOCH]
+        eng.tf[j, TF_LEFT] = _exp(state, srv.sp[SP_CLOSE_CPU])
+        _setrun(eng, srv, j, 0.0, False)
+    status, events = _serve(m, eng, srv, state, np.inf)
     return status, eng.ef[EF_NOW], events
 
 
@@ -254,6 +263,7 @@ def _burst_run(
         return
     port_bytes = m.gp[G_PORT_BYTES]
     opened = 0
+    closes_of = np.zeros(processes, dtype=np.int64)
     for _ in range(job.ji[J_PORTS_EACH]):
         for c in range(processes):
             if lim[L_PORTS] > 0 and tables[O_CLIENT0 + c, T_NAMES] + 1 > lim[L_PORTS]:
@@ -269,8 +279,9 @@ def _burst_run(
             if lim[L_QUOTA] > 0:
                 rm[RM_CHARGE_A] += 2 * port_bytes
             opened += 1
+            closes_of[c] += 1
     rm[RM_OPENED] = opened
-    status, end, events = _close_burst(m, srv, state, opened, job.jf[JF_INTERVAL], lat, trace)
+    status, end, events = _close_burst(m, srv, state, closes_of, lat, trace)
     row.status, row.phase, row.count, row.events = status, PHASE_CLOSE, opened, events
     row.end_us = int(end * 1e6)
     if status == OK and job.ji[J_OTHER] > 0:
@@ -364,18 +375,24 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
     total = 0
     for s in range(N_SERVERS):
         total += srv.rpcs[s]
-    eng = _engine(
-        (most + 2) * (3 * total + 2) + 64 * N_SERVERS,
-        (most + 2) * total + 1,
-        np.empty(0, dtype=np.float64),
-        np.empty((0, TR_SIZE), dtype=np.float64),
-    )
     rec = np.empty(P_SIZE, dtype=np.int64)
     bg = np.empty((most + 1, P_SIZE), dtype=np.int64)
-    no_arrivals = np.empty(0, dtype=np.float64)
     status = _start_pools(m, srv)
     if status != OK:
         return 0, status, WHO_SERVER, 0
+    seated = 0
+    for s in range(N_SERVERS):
+        seated += srv.sv[s, S_THREADS]
+    threads = seated + (most + 1) * total + 16
+    eng = _new_engine(
+        threads + total + 16,
+        (most + 1) * total + 1,
+        threads,
+        np.empty(0, dtype=np.float64),
+        np.empty((0, TR_SIZE), dtype=np.float64),
+    )
+    _start_clock(eng, srv, state)
+    _seat_threads(eng, srv)
     count = 0
     nbg = 0
     for i in range(most):
@@ -383,7 +400,7 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
         status, nbg = _background_step(m, w, state, bg, nbg)
         if status != OK:
             return count, status, WHO_BACKGROUND, nbg
-        status, _ = _serve(m, eng, srv, state, no_arrivals, t)
+        status, _ = _serve(m, eng, srv, state, t)
         if status != OK:
             return count, status, WHO_SERVER, nbg
         generation = count + 1 if m.gp[G_CHAIN] else 1

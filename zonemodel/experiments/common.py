@@ -325,7 +325,32 @@ def server_model(
         requests,
         limit_array(limits),
         np.zeros(L.RM_SIZE, dtype=np.int64),
+        scheduler_array(kernel),
+        base_priorities(kernel),
     )
+
+
+def scheduler_array(kernel: Kernel, *, gap: float = 0.0) -> np.ndarray:
+    """The scheduler's parameters (``SP_*``) of *kernel*; *gap* is a client's sleep between two closes."""
+    sp = np.zeros(L.SP_SIZE, dtype=np.float64)
+    sp[L.SP_TICK] = 1.0 / kernel.hz
+    sp[L.SP_QUANTUM] = kernel.quantum_ticks
+    sp[L.SP_SECOND] = kernel.sched_tick_ticks
+    sp[L.SP_LEVEL] = kernel.priority_level_cpu
+    sp[L.SP_DECAY] = kernel.usage_decay
+    sp[L.SP_SPAWN_CPU] = kernel.thread_start_cpu
+    sp[L.SP_WALK_CPU] = kernel.thread_walk_cpu
+    sp[L.SP_CLOSE_CPU] = kernel.close_interval_fast
+    sp[L.SP_CLOSE_GAP] = gap
+    sp[L.SP_PHASE] = 1.0 if kernel.clock_phase == "random" else 0.0
+    return sp
+
+
+def base_priorities(kernel: Kernel) -> np.ndarray:
+    """Base priority of each server's threads, then of the clients' (row ``CLIENT``)."""
+    prio = np.full(L.N_SERVERS + 1, kernel.priority_user, dtype=np.int64)
+    prio[L.PROC] = kernel.priority_proc
+    return prio
 
 
 def job(*, processes: int = 0, ports_each: int = 0, other: int = 0, max_forks: int = 0, interval: float = 0.0) -> L.Job:

@@ -116,7 +116,9 @@ def _parts(storm: _Storm, booted: Booted | None = None) -> tuple[Booted, L.Workl
     k = storm.kernel
     interval = k.close_interval_fast if storm.close == "fast" else k.close_interval_slow
     numbers = job(processes=storm.processes, ports_each=storm.ports_each, other=storm.other, interval=interval)
-    return booted, booted.workload(), server_model(k, storm.policy, storm.limits), numbers
+    srv = server_model(k, storm.policy, storm.limits)
+    srv.sp[L.SP_CLOSE_GAP] = k.close_interval_slow if storm.close == "slow" else 0.0
+    return booted, booted.workload(), srv, numbers
 
 
 def _words(row: np.void, boot_message: str = "") -> tuple[Outcome, str, str]:

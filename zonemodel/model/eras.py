@@ -243,10 +243,59 @@ GNUMACH_2005: Final[Era] = {
     "service_notify_null": (50e-6, Estimate("ports_no_senders, a reference drop and a deallocation on a 2005 PC")),
     "service_notify_ext2fs": (100e-6, Estimate("as for null, plus ext2fs's node and protid bookkeeping")),
     "service_rpc": (500e-6, Estimate("a proc or auth request with its bookkeeping, including its own RPCs")),
-    "close_interval_fast": (20e-6, Estimate("close() in a tight loop: a few system calls per port")),
-    "close_interval_slow": (10e-3, Estimate("closes spread out, e.g. a program doing other work between them")),
+    "close_interval_fast": (
+        20e-6,
+        Estimate("the CPU of one close() in a tight loop: fd bookkeeping and mach_port_deallocate"),
+    ),
+    "close_interval_slow": (
+        10e-3,
+        Estimate("closes spread out: each client sleeps or does other work for about 10 ms between two"),
+    ),
     "fork_rpcs_proc": (3, Estimate("glibc's fork and the child's start: proc_child, proc_setmsgport, proc_getpids")),
     "fork_rpcs_auth": (1, Estimate("one auth request as the child sets up its identity")),
+    "hz": (100, Source("kern/mach_clock.c:68, i386/i386/mach_param.h:30 (hz = 100)", _GM05)),
+    "quantum_ticks": (
+        10,
+        Source("kern/sched_prim.c:174 (min_quantum = hz / 10), kern/priority.c:124 (one CPU)", _GM05),
+    ),
+    "sched_tick_ticks": (100, Source("kern/sched_prim.c:1105-1112 (sched_tick once a second)", _GM05)),
+    "priority_level_cpu": (
+        0.262144,
+        Source(
+            "kern/sched_prim.c:1040-1044 (priority + (sched_usage >> 25)), i386/i386/sched_param.h:38 "
+            "(PRI_SHIFT 18), kern/mach_factor.c:104-111 (load = 128 per runnable thread): "
+            "2**25 / 128 microseconds of CPU per level at load 1",
+            _GM05,
+        ),
+    ),
+    "usage_decay": (0.625, Source("kern/sched_prim.c:1145-1181 (usage decays by 5/8 each second)", _GM05)),
+    "priority_user": (12, Source("kern/sched.h:125 (BASEPRI_USER); kern/thread.c:354, :499-508", _GM05)),
+    "priority_proc": (
+        2,
+        Source("proc/main.c:109-118 (proc raises its own priority)", "GNU Hurd f470a3bd (2005-09-25)"),
+    ),
+    "thread_start_cpu": (
+        100e-6,
+        Estimate(
+            "cthread_fork: a wired port, a 64 KiB stack by vm_allocate, thread_create, get/set state, "
+            "thread_resume, the reply port on the first RPC: 8-10 kernel entries, 50-200 us on a 2005 PC "
+            "(storms-2005.md §D); the middle of the range"
+        ),
+    ),
+    "thread_walk_cpu": (
+        0.2e-6,
+        Estimate(
+            "the first hurd_thread_self walks every thread's signal state under a lock "
+            "(glibc hurd/hurdsig.c:75-124): a few memory reads per thread, about 0.2 us on a 2005 PC"
+        ),
+    ),
+    "clock_phase": (
+        "random",
+        Estimate(
+            "nothing aligns a user's storm with the kernel's clock: it starts anywhere within a 10 ms clock "
+            "tick and a 1 s scheduler tick, which decides when usage decays (storms-2005.md §B)"
+        ),
+    ),
 }
 
 """GNU Mach 1.3 and the Hurd as antrik measured them in July 2005: every field."""

@@ -221,13 +221,35 @@ class Kernel:
     service_rpc: float = field(metadata=_real(1e-7, 10.0))
     """Mean CPU time a server needs for one ordinary request, in seconds."""
     close_interval_fast: float = field(metadata=_real(1e-7, 10.0))
-    """Mean time between two closes when a program closes its ports in a tight loop, in seconds."""
+    """Mean CPU time of one close() in a client's loop, in seconds (a fast close runs these back to back)."""
     close_interval_slow: float = field(metadata=_real(1e-7, 10.0))
-    """Mean time between two closes when they are spread out, in seconds."""
+    """Mean time a client sleeps between two closes when they are spread out, in seconds."""
     fork_rpcs_proc: int = field(metadata=_count(0, 1000))
     """Requests a newly forked child sends proc as it starts (proc_child, proc_setmsgport, getpids...)."""
     fork_rpcs_auth: int = field(metadata=_count(0, 1000))
     """Requests a newly forked child sends auth as it starts."""
+
+    # --- scheduler (one CPU) -------------------------------------------------------
+    hz: int = field(metadata=_count(1, 10_000))
+    """Clock ticks per second; at each, the running thread is charged one tick of CPU."""
+    quantum_ticks: int = field(metadata=_count(1, 10_000))
+    """Clock ticks a thread may run before a waiting thread of equal priority gets the CPU."""
+    sched_tick_ticks: int = field(metadata=_count(1, 1_000_000))
+    """Clock ticks per scheduler tick, at which CPU usage decays and the load is counted."""
+    priority_level_cpu: float = field(metadata=_real(1e-6, 100.0))
+    """CPU seconds, charged at a load of one runnable thread, that worsen a thread's priority by one level."""
+    usage_decay: float = field(metadata=_real(0.0, 1.0))
+    """Factor applied to every thread's CPU usage at each scheduler tick."""
+    priority_user: int = field(metadata=_count(0, 31))
+    """Base priority of user threads: the clients and the servers but proc (0 is the best, 31 the worst)."""
+    priority_proc: int = field(metadata=_count(0, 31))
+    """Base priority of proc's threads."""
+    thread_start_cpu: float = field(metadata=_real(0.0, 1.0))
+    """CPU seconds cthread_fork takes to create and resume a server thread (stack, ports, thread_create)."""
+    thread_walk_cpu: float = field(metadata=_real(0.0, 1e-3))
+    """CPU seconds per thread of the server that a new thread's first hurd_thread_self spends walking them."""
+    clock_phase: Literal["random", "on a tick"] = field(metadata=_choice("random", "on a tick"))
+    """Where an experiment starts against the clock and scheduler ticks: anywhere (``"random"``) or on a tick."""
 
     _recorded: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
     """Each field's provenance with the value it was recorded for; a field missing or changed since gets Override."""
