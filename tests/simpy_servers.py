@@ -1,10 +1,13 @@
-"""The servers' event loop on SimPy's scheduler: the same queue as zonemodel._kernels.engine, a third implementation.
+"""The servers' event loop on SimPy's scheduler: the same model as zonemodel._kernels.engine, a third implementation.
 
-SimPy orders events by (time, priority, insertion order), which is the
-(time, sequence) order of the numba heap when every event is scheduled in
-the same order.  The handlers are those of :class:`tests.reference.Servers`;
-only the scheduler differs, so results must be identical.  Used by the
-agreement tests and by the benchmark (numba against SimPy on the same queue).
+The handlers are those of :class:`tests.reference.Servers`; only the
+scheduling of what happens next differs.  Messages from outside and sleeps
+that end are SimPy events of urgent priority, so that at equal times they
+come before the CPU's; the end of the running thread's work and the clock
+tick are one SimPy event, re-armed after every step (an event armed before
+the running thread changed is void).  SimPy orders events by (time,
+priority, insertion order), the order of the reference.  Used by the
+agreement tests and by the benchmark (numba against SimPy on the same model).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import simpy
+from simpy.core import NORMAL, URGENT
 
 from tests import reference
 
@@ -22,23 +26,48 @@ class SimPyServers(reference.Servers):
     def __init__(self, machine: reference.Machine, policy: object, rng: reference.Xoshiro, **options: Any) -> None:
         super().__init__(machine, policy, rng, **options)
         self.env = simpy.Environment()
-        self.pending = 0
+        self.token = 0  # the CPU event armed last; older ones are void
 
-    def push(self, t: float, kind: int, server: int, mtype: int, arrival: float) -> None:
+    def _schedule(self, t: float, priority: int, value: object, callback: Any) -> None:
         # SimPy keeps now + delay, which can differ from t in the last bit; the exact t travels
         # with the event and the handler uses it, so only the (rare) order of near-equal times could differ.
-        event = self.env.timeout(max(0.0, t - self.env.now), value=(t, kind, server, mtype, arrival))
-        event.callbacks.append(self._fire)
-        self.pending += 1
+        event = self.env.event()
+        event._ok = True
+        event._value = value
+        event.callbacks.append(callback)
+        self.env.schedule(event, priority, max(0.0, t - self.env.now))
+
+    def push(self, t: float, kind: int, server: object, mtype: int, arrival: float) -> None:
+        self._schedule(t, URGENT, (t, kind, server, mtype, arrival), self._fire)
 
     def _fire(self, event: Any) -> None:
-        self.pending -= 1
-        t, kind, server, mtype, arrival = event.value
-        # Reuse the reference's handler: put the event where step() expects it.
-        self.events = [(t, 0, kind, server, mtype, arrival)]
-        self.step()
+        t, kind, target, tagged, arrival = event.value
+        self.now = t
+        self.event(t, kind, target, tagged, arrival)
+        self.run_cpu(t)
+        self._arm()
 
-    def run(self) -> None:
+    def _arm(self) -> None:
+        self.token += 1
+        if self.current is not None:
+            self._schedule(min(self.cpu_end, self.phase + self.next_tick * self.tick), NORMAL, self.token, self._cpu)
+
+    def _cpu(self, event: Any) -> None:
+        if event.value != self.token or self.current is None:
+            return
+        t_tick = self.phase + self.next_tick * self.tick
+        if self.cpu_end <= t_tick:
+            t = self.now = self.cpu_end
+            self.complete(t)
+        else:
+            t = self.now = t_tick
+            self.clock_tick(t)
+        self.run_cpu(t)
+        self._arm()
+
+    def run(self, until: float = float("inf")) -> None:
+        self.run_cpu(self.now)
+        self._arm()
         self.env.run()
 
 

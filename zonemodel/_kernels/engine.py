@@ -184,8 +184,8 @@ def _new_engine(heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray,
         np.empty((N_SERVERS, queue_cap), dtype=np.int64),
         lat,
         trace,
-        np.zeros((thread_cap, TH_COLS), dtype=np.int64),
-        np.zeros((thread_cap, TF_COLS), dtype=np.float64),
+        np.empty((thread_cap, TH_COLS), dtype=np.int64),
+        np.empty((thread_cap, TF_COLS), dtype=np.float64),
         np.empty(thread_cap, dtype=RQ_DTYPE),
     )
 
@@ -251,7 +251,7 @@ def _rq_before(rq: np.ndarray, i: int, pri: int, seq: int) -> bool:
     return rq[i].pri < pri or (rq[i].pri == pri and rq[i].seq < seq)
 
 
-@kernel
+@kernel(inline=True)
 def _rq_push(eng: Engine, pri: int, th: int) -> None:
     """Put thread *th* at the tail of the run queue of priority *pri*."""
     rq, en = eng.rq, eng.en
@@ -271,7 +271,7 @@ def _rq_push(eng: Engine, pri: int, th: int) -> None:
     e.th = th
 
 
-@kernel
+@kernel(inline=True)
 def _rq_pop(eng: Engine) -> tuple[int, int]:
     """Take the first entry of the run queue: (thread, priority)."""
     rq, en = eng.rq, eng.en
@@ -296,7 +296,7 @@ def _rq_pop(eng: Engine) -> tuple[int, int]:
     return th, pri
 
 
-@kernel
+@kernel(inline=True)
 def _rq_best(eng: Engine) -> int:
     """The best priority waiting in the run queue (dropping the entries of dead threads), or PRI_LOWEST + 1."""
     while eng.en[E_RQ] > 0:
@@ -306,13 +306,13 @@ def _rq_best(eng: Engine) -> int:
     return PRI_LOWEST + 1
 
 
-@kernel
+@kernel(refcount=False)
 def _zone_free_bytes(ms: np.ndarray) -> int:
     """Bytes the zone map can still hand out (pages left plus the open chunk)."""
     return (ms[M_MAP_PAGES] - ms[M_MAP_USED]) * ms[M_PAGE] + ms[M_END] - ms[M_NEXT]
 
 
-@kernel
+@kernel(refcount=False)
 def _spawn_thread(m: Machine) -> int:
     """A worker's kernel objects: thread, pcb, thread port and MIG reply port."""
     for z in (Z_THREADS, Z_PCB):
@@ -323,7 +323,7 @@ def _spawn_thread(m: Machine) -> int:
     return OK
 
 
-@kernel
+@kernel(refcount=False)
 def _start_pools(m: Machine, srv: ServerModel) -> int:
     """Each server starts with its initial threads (one for libports, the pool for a fixed pool)."""
     sv = srv.sv
@@ -336,7 +336,7 @@ def _start_pools(m: Machine, srv: ServerModel) -> int:
     return OK
 
 
-@kernel
+@kernel(refcount=False)
 def _new_thread(eng: Engine, srv: ServerModel, s: int, state: int, step: int) -> int:
     """A thread slot for a new thread of server *s* (or a client, ``s == CLIENT``), with no CPU usage."""
     th, tf, en = eng.th, eng.tf, eng.en
@@ -355,7 +355,7 @@ def _new_thread(eng: Engine, srv: ServerModel, s: int, state: int, step: int) ->
     return j
 
 
-@kernel
+@kernel(inline=True)
 def _wait_receive(eng: Engine, srv: ServerModel, j: int) -> None:
     """Thread *j* blocks in ``mach_msg``: the last of its server's waiting receivers."""
     sv, th = srv.sv, eng.th
@@ -371,7 +371,7 @@ def _wait_receive(eng: Engine, srv: ServerModel, j: int) -> None:
     sv[s, S_RECEIVERS] += 1
 
 
-@kernel
+@kernel(refcount=False)
 def _seat_threads(eng: Engine, srv: ServerModel) -> None:
     """Every thread the servers have, idle and blocked in ``mach_msg``, its CPU usage long decayed."""
     sv = srv.sv
@@ -392,7 +392,7 @@ def _exp(state: np.ndarray, mean: float) -> float:
     return -mean * math.log(1.0 - _uniform(state))
 
 
-@kernel
+@kernel(refcount=False)
 def _start_clock(eng: Engine, srv: ServerModel, state: np.ndarray) -> None:
     """Where the run starts against the clock: on a tick, or (``SP_PHASE``) at a random point of both ticks."""
     sp = srv.sp
@@ -403,7 +403,7 @@ def _start_clock(eng: Engine, srv: ServerModel, state: np.ndarray) -> None:
     eng.en[E_TICKN] = 1
 
 
-@kernel
+@kernel(inline=True)
 def _age(eng: Engine, srv: ServerModel, i: int) -> int:
     """Decay thread *i*'s usage for the scheduler ticks since it was last aged; return its priority."""
     th, tf = eng.th, eng.tf
@@ -417,7 +417,7 @@ def _age(eng: Engine, srv: ServerModel, i: int) -> int:
     return min(PRI_LOWEST, srv.prio[th[i, TH_SERVER]] + int(tf[i, TF_USAGE] / srv.sp[SP_LEVEL]))
 
 
-@kernel
+@kernel(inline=True)
 def _preempt(eng: Engine, srv: ServerModel, now: float) -> None:
     """The running thread goes back to the tail of its run queue, keeping the work it has left."""
     i = eng.en[E_CUR]
@@ -427,7 +427,7 @@ def _preempt(eng: Engine, srv: ServerModel, now: float) -> None:
     eng.en[E_CUR] = -1
 
 
-@kernel
+@kernel(inline=True)
 def _setrun(eng: Engine, srv: ServerModel, j: int, now: float, preempt: bool) -> None:
     """Thread *j* becomes runnable; it preempts the running thread if *preempt* and its priority is strictly better."""
     en = eng.en
@@ -439,7 +439,7 @@ def _setrun(eng: Engine, srv: ServerModel, j: int, now: float, preempt: bool) ->
         _preempt(eng, srv, now)
 
 
-@kernel
+@kernel(inline=True)
 def _stop_running(eng: Engine, state: int) -> None:
     """The running thread leaves the CPU for *state* (blocked, sleeping, done, dead)."""
     i = eng.en[E_CUR]
@@ -448,7 +448,7 @@ def _stop_running(eng: Engine, state: int) -> None:
     eng.en[E_CUR] = -1
 
 
-@kernel
+@kernel(inline=True)
 def _deliver(m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arrival: float, now: float) -> int:
     """A message to server *s*: to its longest-waiting receiver, or into its queue (a kalloc'd kmsg either way)."""
     sv, th = srv.sv, eng.th
@@ -476,7 +476,7 @@ def _deliver(m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arri
     return OK
 
 
-@kernel
+@kernel(refcount=False)
 def _policy(m: Machine, srv: ServerModel, s: int) -> tuple[bool, float]:
     """Whether server *s* may spawn a thread now, and how long the new thread sleeps before it receives."""
     pi, pf = srv.pi, srv.pf
@@ -502,7 +502,7 @@ def _policy(m: Machine, srv: ServerModel, s: int) -> tuple[bool, float]:
     return True, pf[PF_BACKOFF] * n / free_threads
 
 
-@kernel
+@kernel(refcount=False)
 def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     """The OOM killer kills null: its threads, queued messages and ports go, and ext2fs hears of each port.
 
@@ -573,7 +573,7 @@ def _may_spawn(m: Machine, eng: Engine, srv: ServerModel, s: int, t: float) -> t
     return OK, allowed, delay
 
 
-@kernel
+@kernel(inline=True)
 def _take(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, i: int, t: float) -> int:
     """Server thread *i*, on the CPU, receives: the message it was handed, the queue's first, or it blocks.
 
@@ -620,7 +620,7 @@ def _take(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, i: int, 
     return OK
 
 
-@kernel
+@kernel(inline=True)
 def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float) -> int:
     """The running thread has finished its piece of work at *t*: what it does next, and whom it wakes."""
     sv, th, tf, sp, en = srv.sv, eng.th, eng.tf, srv.sp, eng.en
@@ -670,7 +670,7 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
     return OK
 
 
-@kernel
+@kernel(inline=True)
 def _run_cpu(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float) -> int:
     """Give the CPU a thread with work to do: take the run queue's first while none runs; receive at once.
 
@@ -709,7 +709,7 @@ def _run_cpu(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: fl
         return OK
 
 
-@kernel
+@kernel(inline=True)
 def _tick(eng: Engine, srv: ServerModel, t: float) -> None:
     """A clock tick while a thread runs: charge it, count the load each second, end its quantum or preempt it."""
     en, sp = eng.en, srv.sp
@@ -732,7 +732,7 @@ def _tick(eng: Engine, srv: ServerModel, t: float) -> None:
         en[E_QUANTUM] = int(sp[SP_QUANTUM])
 
 
-@kernel
+@kernel(inline=True)
 def _event(m: Machine, eng: Engine, srv: ServerModel, t: float, kind: int, s: int, tagged: int, arrival: float) -> int:
     """A heap event: a message from outside arrives, or a sleeping thread (number *s*) wakes."""
     if kind == EV_ARRIVE:
