@@ -47,6 +47,7 @@ def _scheduler(rng: np.random.Generator) -> dict[str, object]:
         "thread_start_cpu": float(rng.uniform(0.0, 4e-4)),
         "thread_walk_cpu": float(rng.uniform(0.0, 2e-6)),
         "clock_phase": str(rng.choice(["random", "on a tick"])),
+        "cpu_times": str(rng.choice(["exponential", "fixed"])),
     }
 
 

@@ -128,6 +128,10 @@ class Servers:
     def exp(self, mean: float) -> float:
         return self.rng.exp(mean)
 
+    def cpu_time(self, mean: float) -> float:
+        """CPU seconds of one request or close: exponential about *mean*, or exactly *mean*."""
+        return mean if self.k.cpu_times == "fixed" else self.rng.exp(mean)
+
     # ------------------------------------------------------------------ threads and pools
     def spawn_thread(self) -> None:
         self.m.alloc("threads")
@@ -167,7 +171,7 @@ class Servers:
         th = self.new_thread(CLIENT, "new", CLOSE)
         th.msg = closes
         th.epoch = self.pools[NULL].epoch
-        th.left = self.exp(self.k.close_interval_fast)
+        th.left = self.cpu_time(self.k.close_interval_fast)
         self.setrun(th, preempt=False)
 
     # ------------------------------------------------------------------ scheduling
@@ -360,7 +364,7 @@ class Servers:
                 th.left = self.k.thread_start_cpu + self.k.thread_walk_cpu * pool.threads
                 return
         th.step = SERVE
-        th.left = self.exp(self.service[th.server][th.msg])
+        th.left = self.cpu_time(self.service[th.server][th.msg])
 
     def complete(self, t: float) -> None:
         """The running thread's piece of work ends at *t*."""
@@ -374,9 +378,9 @@ class Servers:
             elif self.close_gap > 0:
                 self.leave_cpu("sleep")
                 self.push(t + self.exp(self.close_gap), READY, th, 0, t)
-                th.left = self.exp(self.k.close_interval_fast)
+                th.left = self.cpu_time(self.k.close_interval_fast)
             else:
-                th.left = self.exp(self.k.close_interval_fast)
+                th.left = self.cpu_time(self.k.close_interval_fast)
             if self.pools[NULL].epoch == th.epoch:  # after a kill, the client holds dead names
                 self.deliver(NULL, NOTIFY, t)
             return
@@ -384,7 +388,7 @@ class Servers:
             child = th.child
             assert child is not None
             th.step = SERVE
-            th.left = self.exp(self.service[th.server][th.msg])
+            th.left = self.cpu_time(self.service[th.server][th.msg])
             if child.delay > 0:
                 child.state = "sleep"
                 self.push(t + child.delay, READY, child, 0, t)
@@ -415,7 +419,7 @@ class Servers:
                 if self.best_waiting() > WORST:
                     return
                 if self.phase + self.next_tick * self.tick <= t:  # the CPU was idle
-                    n = int(math.floor((t - self.phase) / self.tick)) + 1
+                    n = math.floor((t - self.phase) / self.tick) + 1
                     while self.phase + n * self.tick <= t:
                         n += 1
                     self.next_tick = max(self.next_tick, n)

@@ -121,6 +121,7 @@ from zonemodel._kernels.layout import (
     SP_CLOSE_CPU,
     SP_CLOSE_GAP,
     SP_DECAY,
+    SP_FIXED,
     SP_LEVEL,
     SP_PHASE,
     SP_QUANTUM,
@@ -392,6 +393,14 @@ def _exp(state: np.ndarray, mean: float) -> float:
     return -mean * math.log(1.0 - _uniform(state))
 
 
+@kernel(inline=True)
+def _cpu_time(state: np.ndarray, sp: np.ndarray, mean: float) -> float:
+    """CPU seconds of one request or close: exponential about *mean*, or exactly *mean* (``SP_FIXED``)."""
+    if sp[SP_FIXED] > 0:
+        return mean
+    return _exp(state, mean)
+
+
 @kernel(refcount=False)
 def _start_clock(eng: Engine, srv: ServerModel, state: np.ndarray) -> None:
     """Where the run starts against the clock: on a tick, or (``SP_PHASE``) at a random point of both ticks."""
@@ -616,7 +625,7 @@ def _take(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, i: int, 
             tf[i, TF_LEFT] = srv.sp[SP_SPAWN_CPU] + srv.sp[SP_WALK_CPU] * sv[s, S_THREADS]
             return OK
     th[i, TH_STEP] = STEP_SERVE
-    tf[i, TF_LEFT] = _exp(state, srv.svc[s, msg])
+    tf[i, TF_LEFT] = _cpu_time(state, srv.sp, srv.svc[s, msg])
     return OK
 
 
@@ -635,16 +644,16 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         elif sp[SP_CLOSE_GAP] > 0:
             _stop_running(eng, ST_SLEEP)
             _push(eng, t + _exp(state, sp[SP_CLOSE_GAP]), EV_READY, i, 0, t)
-            tf[i, TF_LEFT] = _exp(state, sp[SP_CLOSE_CPU])
+            tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
         else:
-            tf[i, TF_LEFT] = _exp(state, sp[SP_CLOSE_CPU])
+            tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
         if th[i, TH_EPOCH] != sv[NULL, S_EPOCH]:
             return OK  # null was killed since: the client holds a dead name, and closing it sends nothing
         return _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t)
     if step == STEP_SPAWN:  # cthread_fork returns: the creator serves, the new thread is resumed
         j = th[i, TH_CHILD]
         th[i, TH_STEP] = STEP_SERVE
-        tf[i, TF_LEFT] = _exp(state, srv.svc[s, th[i, TH_MSG]])
+        tf[i, TF_LEFT] = _cpu_time(state, sp, srv.svc[s, th[i, TH_MSG]])
         if tf[j, TF_DELAY] > 0.0:
             th[j, TH_STATE] = ST_SLEEP
             _push(eng, t + tf[j, TF_DELAY], EV_READY, j, 0, t)

@@ -304,7 +304,8 @@ SP_WALK_CPU: Final = 6  # CPU seconds per thread of the server for the first hur
 SP_CLOSE_CPU: Final = 7  # mean CPU seconds of one close() in a client's loop
 SP_CLOSE_GAP: Final = 8  # mean seconds a client sleeps between two closes (0: a tight loop)
 SP_PHASE: Final = 9  # 1: the run starts at a random point of the clock and scheduler ticks; 0: on a tick
-SP_SIZE: Final = 10
+SP_FIXED: Final = 10  # 1: every request and close takes exactly its mean CPU time; 0: exponential about it
+SP_SIZE: Final = 11
 PRI_LOWEST: Final = 31  # NRQS - 1: the worst priority
 RQ_DTYPE: Final = np.dtype([("pri", np.int64), ("seq", np.int64), ("th", np.int64)])
 """One run-queue entry: better (lower) priority first, then first come first served."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from zonemodel._kernels.engine import (
-    _exp,
+    _cpu_time,
     _new_engine,
     _new_thread,
     _push,
@@ -192,7 +192,7 @@ def _close_burst(
         j = _new_thread(eng, srv, CLIENT, ST_NEW, STEP_CLOSE)
         eng.th[j, TH_MSG] = closes_of[c]
         eng.th[j, TH_EPOCH] = srv.sv[NULL, S_EPOCH]
-        eng.tf[j, TF_LEFT] = _exp(state, srv.sp[SP_CLOSE_CPU])
+        eng.tf[j, TF_LEFT] = _cpu_time(state, srv.sp, srv.sp[SP_CLOSE_CPU])
         _setrun(eng, srv, j, 0.0, False)
     status, events = _serve(m, eng, srv, state, np.inf)
     return status, eng.ef[EF_NOW], events

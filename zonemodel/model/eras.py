@@ -289,6 +289,14 @@ GNUMACH_2005: Final[Era] = {
             "(glibc hurd/hurdsig.c:75-124): a few memory reads per thread, about 0.2 us on a 2005 PC"
         ),
     ),
+    "cpu_times": (
+        "exponential",
+        Estimate(
+            "no source measures how the CPU time of a request or a close varies; the exponential "
+            "distribution about the mean (the usual queueing assumption) stands for cache misses, "
+            "page faults and interrupts; 'fixed' switches this source of variance off"
+        ),
+    ),
     "clock_phase": (
         "random",
         Estimate(

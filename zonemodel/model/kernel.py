@@ -250,6 +250,8 @@ class Kernel:
     """CPU seconds per thread of the server that a new thread's first hurd_thread_self spends walking them."""
     clock_phase: Literal["random", "on a tick"] = field(metadata=_choice("random", "on a tick"))
     """Where an experiment starts against the clock and scheduler ticks: anywhere (``"random"``) or on a tick."""
+    cpu_times: Literal["exponential", "fixed"] = field(metadata=_choice("exponential", "fixed"))
+    """How the CPU time of each request and each close varies: exponentially about its mean, or not at all."""
 
     _recorded: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
     """Each field's provenance with the value it was recorded for; a field missing or changed since gets Override."""
