@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import zonemodel as zm
+from zonemodel._kernels.jit import one_thread
 from zonemodel._kernels import jit
 from zonemodel.errors import ParameterError
 from zonemodel.experiments import common, forkbomb, progress, storms
@@ -79,7 +80,7 @@ def test_runs_one_is_run_zero_of_runs_n() -> None:
 
 def test_close_burst_runs_has_limits_backlogs_median_latency_and_ext2fs() -> None:
     """CloseBurstRuns: limit(s), ext2fs threads, backlogs and the median latency per run, in its frame too."""
-    runs = zm.close_burst(K, processes=50, ports_each=1000, runs=4, seed=1)
+    runs = zm.close_burst(K, processes=64, ports_each=1000, runs=4, seed=1)
     assert runs.limit == runs.limits[0][0] == "zone map" and runs.run_limits == ("zone map",) * 4
     for column in (runs.peak_ext2fs_threads, runs.peak_null_backlog, runs.p50_latency_ms, runs.opened):
         assert len(column) == 4
@@ -105,8 +106,9 @@ def test_close_burst_memory_does_not_grow_with_runs(monkeypatch: pytest.MonkeyPa
     width = 2 * 2 * 5000 + 1
     monkeypatch.setattr(storms, "BATCH_LATENCY_SLOTS", 8 * width)
     zm.close_burst(K, processes=2, ports_each=5000, runs=2, seed=1)  # compiled and warm
-    few = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, runs=8, seed=1))
-    many = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, runs=64, seed=1))
+    with one_thread():  # on two threads the peak depends on whether their replicates' engines overlap
+        few = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, runs=8, seed=1))
+        many = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, runs=64, seed=1))
     assert many - few < 8 * width * 8, f"peak {many} B for 64 runs, {few} B for 8"
 
 

@@ -130,33 +130,72 @@ def test_open_ports_matches_reference(case: int) -> None:
     assert got.survived == (want["ending"] == "")
 
 
-def test_o3_fast_close_panics_and_slow_close_never_does() -> None:
-    """O3 over 200 seeds: the same 20000 ports, closed fast or slowly, on the 2005 preset."""
+def test_one_thread_drains_the_queue_when_nothing_preempts_it() -> None:
+    """Priorities that never change and quanta longer than the storm: null's first thread serves everything.
+
+    Its first message leaves libports' counter at zero, so it creates one
+    thread, which counts as idle and never gets the CPU before the queue is
+    empty: two threads, however long the queue.
+    """
+    kernel = zonemodel.gnumach(2005, priority_level_cpu=100.0, quantum_ticks=10_000)
+    r = zonemodel.close_burst(kernel, processes=2, ports_each=2000, seed=1)
+    assert r.peak_backlog["null"] > 3000
+    assert (r.peak_threads["null"], r.peak_threads["ext2fs"]) == (2, 2)
+
+
+def test_new_threads_that_preempt_their_creators_grow_the_pool() -> None:
+    """When a running thread's priority worsens within a tick, each fresh thread preempts it, takes a message and spawns."""
+    still = zonemodel.close_burst(
+        zonemodel.gnumach(2005, priority_level_cpu=100.0, quantum_ticks=10_000), processes=2, ports_each=2000, seed=1
+    )
+    fast = zonemodel.close_burst(zonemodel.gnumach(2005, priority_level_cpu=1e-3), processes=2, ports_each=2000, seed=1)
+    assert fast.peak_threads["null"] >= 2 * still.peak_threads["null"]
+    assert fast.peak_backlog["null"] < still.peak_backlog["null"]
+
+
+def test_o3_a_fast_close_panics_only_when_the_storm_nearly_fills_the_zone_map() -> None:
+    """O3 on the 2005 preset: 20 000 ports never panic; 58 000 closed fast panic in some runs, closed slowly in none."""
     kernel = zonemodel.gnumach(2005)
-    fast = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="fast", runs=200, seed=3)
-    slow = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="slow", runs=200, seed=3)
-    assert isinstance(fast, zonemodel.CloseBurstRuns) and isinstance(slow, zonemodel.CloseBurstRuns)
-    assert fast.panicked == 1.0
-    assert slow.panicked == 0.0
+    small = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="fast", runs=100, seed=3)
+    fast = zonemodel.close_burst(kernel, processes=58, ports_each=1000, close="fast", runs=100, seed=3)
+    slow = zonemodel.close_burst(kernel, processes=58, ports_each=1000, close="slow", runs=100, seed=3)
+    assert isinstance(small, zonemodel.CloseBurstRuns) and isinstance(fast, zonemodel.CloseBurstRuns)
+    assert isinstance(slow, zonemodel.CloseBurstRuns)
+    assert small.panicked == 0.0 and slow.panicked == 0.0
+    assert 0.0 < fast.panicked < 1.0
+    assert max(small.peak_null_threads) < 100
 
 
-def test_o4_debian_throttle_survives_the_same_storm() -> None:
+def test_o3_the_clock_phase_is_what_makes_the_outcome_a_probability() -> None:
+    """Started on a tick, the same storm panics in every run; started anywhere, in some."""
+    kernel = zonemodel.gnumach(2005)
+    anywhere = zonemodel.close_burst(kernel, processes=58, ports_each=1000, runs=60, seed=3)
+    on_tick = zonemodel.close_burst(kernel.replace(clock_phase="on a tick"), processes=58, ports_each=1000, runs=60, seed=3)
+    assert isinstance(anywhere, zonemodel.CloseBurstRuns) and isinstance(on_tick, zonemodel.CloseBurstRuns)
+    assert on_tick.panicked == 1.0
+    assert anywhere.panicked < 0.8
+
+
+def test_o4_the_debian_throttle_caps_threads_but_does_not_stop_the_storm() -> None:
     kernel = zonemodel.gnumach(2005)
     runs = zonemodel.close_burst(
-        kernel, processes=2, ports_each=10000, close="fast", policy="debian-throttle", runs=200, seed=3
+        kernel, processes=58, ports_each=1000, close="fast", policy="debian-throttle", runs=100, seed=3
     )
     assert isinstance(runs, zonemodel.CloseBurstRuns)
-    assert runs.panicked == 0.0
+    assert runs.panicked > 0.0
     assert max(runs.peak_null_threads) <= 251
 
 
-def test_o14_faster_forking_lowers_the_mean_and_widens_the_spread() -> None:
+def test_o14_faster_forking_no_longer_lowers_the_count() -> None:
+    """On one CPU the requests of fast forks queue in proc and auth; their threads do not grow, the count stays."""
     kernel = zonemodel.gnumach(2005)
-    slow = zonemodel.fork_bomb(kernel, runs=300, seed=14)
-    fast = zonemodel.fork_bomb(kernel, interval=2e-4, runs=300, seed=14)
+    slow = zonemodel.fork_bomb(kernel, runs=100, seed=14)
+    fast = zonemodel.fork_bomb(kernel, interval=1e-4, runs=100, seed=14)
     assert isinstance(slow, zonemodel.ForkBombRuns) and isinstance(fast, zonemodel.ForkBombRuns)
-    assert fast.mean < slow.mean - 10
-    assert fast.std > slow.std
+    assert abs(fast.mean - slow.mean) < 2
+    one = zonemodel.fork_bomb(kernel, interval=1e-4, seed=14)
+    assert isinstance(one, zonemodel.ForkBombResult)
+    assert one.server_threads["proc"] <= 3
 
 
 def test_o16_an_open_storm_from_two_processes_fails_gracefully() -> None:
