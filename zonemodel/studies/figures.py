@@ -28,11 +28,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 __all__ = [
+    "PANIC_SIZES",
     "STYLE",
+    "VARIANCE_SWITCHES",
     "CurvePoint",
+    "SharePoint",
     "StormTrace",
     "era_curve",
     "interval_curve",
+    "panic_share_curve",
+    "plot_panic_share",
     "plot_era_curve",
     "plot_interval_curve",
     "plot_ram_curve",
@@ -290,13 +295,13 @@ class StormTrace:
 
 
 def storm_traces(
-    kernel: Kernel | None = None, *, processes: int = 2, ports_each: int = 10000, seed: int = SEED
+    kernel: Kernel | None = None, *, processes: int = 56, ports_each: int = 1000, seed: int = SEED
 ) -> tuple[StormTrace, ...]:
-    """One fast close storm per shipped policy, sampled over time.
+    """One fast close storm per shipped policy, sampled over time (by default 56 clients closing 1000 ports each).
 
     Examples
     --------
-    >>> [(t.policy, t.outcome) for t in storm_traces(ports_each=2000)][:2]
+    >>> [(t.policy, t.outcome) for t in storm_traces(processes=2, ports_each=2000)][:2]
     [('upstream-1997', 'survived'), ('debian-throttle', 'survived')]
     """
     from zonemodel.experiments.storms import close_burst
@@ -317,6 +322,80 @@ def storm_traces(
             )
         )
     return tuple(traces)
+
+
+PANIC_SIZES: Final = (5, 10, 20, 30, 40, 45, 50, 52, 54, 55, 56, 58, 60, 61)
+"""Clients of :func:`panic_share_curve` (each closes 1000 ports); from 62 on, the opens fail or panic first."""
+VARIANCE_SWITCHES: Final[dict[str, dict[str, str]]] = {
+    "every source": {},
+    "clock on a tick": {"clock_phase": "on a tick"},
+    "fixed CPU times": {"cpu_times": "fixed"},
+    "both off": {"clock_phase": "on a tick", "cpu_times": "fixed"},
+}
+"""The variants of :func:`panic_share_curve`: the 2005 preset, and each source of run-to-run variance switched off."""
+
+
+@dataclass(frozen=True)
+class SharePoint:
+    """The share of panics among seeded runs of one storm size, with its 95% interval."""
+
+    variant: str
+    """Which sources of variance are on (a key of :data:`VARIANCE_SWITCHES`)."""
+    processes: int
+    """Clients, each closing 1000 ports quickly."""
+    share: float
+    """Share of runs that panicked."""
+    low: float
+    """Lower end of the 95% Wilson interval."""
+    high: float
+    """Upper end of the 95% Wilson interval."""
+    runs: int
+    """Seeded runs."""
+
+
+def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The 95% Wilson score interval of *k* successes in *n* trials."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@functools.lru_cache(maxsize=4)
+def panic_share_curve(
+    *,
+    sizes: tuple[int, ...] = PANIC_SIZES,
+    switched: tuple[int, ...] = (50, 52, 54, 55, 56, 58, 60, 61),
+    runs: int = 200,
+    seed: int = SEED,
+) -> tuple[SharePoint, ...]:
+    """Share of panics of a fast close on the 2005 preset against the storm size, per variant of :data:`VARIANCE_SWITCHES`.
+
+    Each client closes 1000 ports.  The preset itself runs at every size of
+    *sizes*; each variant with a source of variance switched off runs at the
+    sizes of *switched* (where the share is neither 0 nor 1).
+
+    Examples
+    --------
+    >>> [(p.variant, p.processes, p.share) for p in panic_share_curve(sizes=(5,), switched=(), runs=3)]
+    [('every source', 5, 0.0)]
+    """
+    from zonemodel.experiments.results import CloseBurstRuns
+    from zonemodel.experiments.storms import close_burst
+
+    base = gnumach(2005)
+    points = []
+    for variant, changes in VARIANCE_SWITCHES.items():
+        kernel = base.replace(**changes) if changes else base
+        for processes in sizes if not changes else switched:
+            result = close_burst(kernel, processes=processes, ports_each=1000, runs=runs, seed=seed, progress=False)
+            if isinstance(result, CloseBurstRuns):
+                k = round(result.panicked * runs)
+            else:
+                k = int(result.outcome == "panic")
+            low, high = _wilson(k, runs)
+            points.append(SharePoint(variant, processes, k / runs, low, high, runs))
+    return tuple(points)
 
 
 def interval_curve(
@@ -372,7 +451,7 @@ def plot_storms(ax: Any = None, **kwargs: Any) -> Any:
     top.set_yscale("symlog", linthresh=10)
     top.set_ylabel("threads of null")
     top.legend(loc="upper left")
-    top.set_title("Closing 20,000 ports quickly, GNU Mach 2005")
+    top.set_title(f"Closing {len(traces) and kwargs.get('processes', 56) * kwargs.get('ports_each', 1000):,} ports quickly, GNU Mach 2005")
 
     capped = [t for t in traces if t.outcome != "panic"]
     for i, trace in enumerate(traces):
@@ -400,6 +479,37 @@ def plot_storms(ax: Any = None, **kwargs: Any) -> Any:
     for a in (top, bottom):
         a.grid(alpha=0.3)
     return top, bottom
+
+
+@_styled
+def plot_panic_share(ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot :func:`panic_share_curve`: share of panics with 95% intervals against the ports closed, per variant."""
+    points = panic_share_curve(**kwargs)
+    ax = _axes(ax, height=3.8)
+    styles = {"every source": "o-", "clock on a tick": "s--", "fixed CPU times": "^-.", "both off": "D:"}
+    for i, variant in enumerate(VARIANCE_SWITCHES):
+        mine = [p for p in points if p.variant == variant]
+        if not mine:
+            continue
+        xs = [p.processes + (i - 1.5) * 0.12 for p in mine]  # side by side, so that no bar hides another
+        ax.errorbar(
+            xs,
+            [p.share for p in mine],
+            yerr=[[p.share - p.low for p in mine], [p.high - p.share for p in mine]],
+            fmt=styles[variant],
+            color=f"C{i}",
+            capsize=2,
+            ms=4,
+            lw=1.2,
+            label=variant,
+        )
+    ax.set_xlabel("clients closing 1000 ports each (thousands of ports)")
+    ax.set_ylabel("share of runs that panic")
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    ax.set_title("Fast close on GNU Mach 2005 (12 MiB): panics, 95% intervals")
+    return ax
 
 
 @_styled
