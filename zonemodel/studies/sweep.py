@@ -348,13 +348,13 @@ def sweep(
     A close burst under two thread policies (:func:`zonemodel.close_burst`
     needs ``processes`` and ``ports_each``):
 
-    >>> grid = {"year": [2005], "processes": [2], "ports_each": [10_000],
+    >>> grid = {"year": [2005], "processes": [58], "ports_each": [1000],
     ...         "policy": ["upstream-1997", "debian-throttle"]}
-    >>> storms = zonemodel.sweep(zonemodel.close_burst, grid, runs=10, seed=1)
+    >>> storms = zonemodel.sweep(zonemodel.close_burst, grid, runs=20, seed=1)
     >>> for row in storms.table:
     ...     print(f"{row['policy']:16} panics {row['panic_share']:4.0%}, null threads {row['null_threads_median']:g}")
-    upstream-1997    panics 100%, null threads 11813
-    debian-throttle  panics   0%, null threads 66
+    upstream-1997    panics  25%, null threads 229
+    debian-throttle  panics  30%, null threads 67
     """
     spec = _experiment(experiment)
     runs = _count("runs", runs)
