@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import zonemodel as zm
-from zonemodel._kernels.jit import one_thread
 from zonemodel._kernels import jit
+from zonemodel._kernels.jit import one_thread
 from zonemodel.errors import ParameterError
 from zonemodel.experiments import common, forkbomb, progress, storms
 

@@ -48,6 +48,7 @@ def _scheduler(rng: np.random.Generator) -> dict[str, object]:
         "thread_walk_cpu": float(rng.uniform(0.0, 2e-6)),
         "clock_phase": str(rng.choice(["random", "on a tick"])),
         "cpu_times": str(rng.choice(["exponential", "fixed"])),
+        "null_stall_chance": float(rng.choice([0.0, 0.0, 1e-4, 1e-2])),
     }
 
 
@@ -144,7 +145,7 @@ def test_one_thread_drains_the_queue_when_nothing_preempts_it() -> None:
 
 
 def test_new_threads_that_preempt_their_creators_grow_the_pool() -> None:
-    """When a running thread's priority worsens within a tick, each fresh thread preempts it, takes a message and spawns."""
+    """A thread whose priority worsens within a tick is preempted by each fresh thread, which takes a message."""
     still = zonemodel.close_burst(
         zonemodel.gnumach(2005, priority_level_cpu=100.0, quantum_ticks=10_000), processes=2, ports_each=2000, seed=1
     )
@@ -170,7 +171,9 @@ def test_o3_the_clock_phase_is_what_makes_the_outcome_a_probability() -> None:
     """Started on a tick, the same storm panics in every run; started anywhere, in some."""
     kernel = zonemodel.gnumach(2005)
     anywhere = zonemodel.close_burst(kernel, processes=58, ports_each=1000, runs=60, seed=3)
-    on_tick = zonemodel.close_burst(kernel.replace(clock_phase="on a tick"), processes=58, ports_each=1000, runs=60, seed=3)
+    on_tick = zonemodel.close_burst(
+        kernel.replace(clock_phase="on a tick"), processes=58, ports_each=1000, runs=60, seed=3
+    )
     assert isinstance(anywhere, zonemodel.CloseBurstRuns) and isinstance(on_tick, zonemodel.CloseBurstRuns)
     assert on_tick.panicked == 1.0
     assert anywhere.panicked < 0.8
@@ -274,3 +277,20 @@ def test_simpy_scheduler_gives_the_same_results(case: int) -> None:
     assert [(z.name, z.in_use, z.peak, z.size) for z in got.zones] == want["zones"]
     lat = np.asarray(want["latencies"]) * 1e3
     assert got.latency_ms["max"] == round(float(lat.max()), 3)
+
+
+def test_a_stalled_null_needs_a_thread_per_notification() -> None:
+    """The trivfs use-after-free (a what-if): once a cleanup leaves cntl->lock held, every later cleanup blocks.
+
+    Each blocked thread keeps libports' counter down, so every notification that
+    follows makes a new thread: the storm that grows null to tens of threads
+    grows it to thousands and panics.
+    """
+    kernel = zonemodel.gnumach(2005)
+    sound = zonemodel.close_burst(kernel, processes=20, ports_each=1000, runs=20, seed=3)
+    stalled = zonemodel.close_burst(
+        kernel.replace(null_stall_chance=1e-3), processes=20, ports_each=1000, runs=20, seed=3
+    )
+    assert isinstance(sound, zonemodel.CloseBurstRuns) and isinstance(stalled, zonemodel.CloseBurstRuns)
+    assert sound.panicked == 0.0 and max(sound.peak_null_threads) < 200
+    assert stalled.panicked == 1.0 and min(stalled.peak_null_threads) > 5000

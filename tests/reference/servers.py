@@ -70,6 +70,8 @@ class Pool:
     peak_queue: int = 0
     served: int = 0
     epoch: int = 0
+    stalled: bool = False  # null: a cleanup left cntl->lock held
+    stuck: int = 0  # threads blocked for good on it
 
 
 class Servers:
@@ -162,9 +164,9 @@ class Servers:
         for s, pool in enumerate(self.pools):
             pool.waiting.clear()
             pool.queue.clear()
-            pool.busy = 0
-            pool.counter = pool.threads
-            for _ in range(pool.threads):
+            pool.busy = pool.stuck
+            pool.counter = pool.threads - pool.stuck
+            for _ in range(pool.threads - pool.stuck):
                 pool.waiting.append(self.new_thread(s, "recv", RECEIVE))
 
     def add_client(self, closes: int) -> None:
@@ -302,7 +304,8 @@ class Servers:
         self.m.free("ipc ports", left)
         for _ in range(left):
             self.push(t, ARRIVE, EXT2FS, NOTIFY + 2 * self.pools[EXT2FS].epoch, t)
-        null.threads = null.counter = null.busy = 0
+        null.threads = null.counter = null.busy = null.stuck = 0
+        null.stalled = False
         null.waiting.clear()
         null.queue.clear()
         null.epoch += 1
@@ -397,6 +400,15 @@ class Servers:
             return
         pool = self.pools[th.server]
         msg = th.msg
+        chance = self.k.null_stall_chance
+        if th.server == NULL and msg == NOTIFY and chance > 0:  # trivfs_clean_protid's use-after-free
+            if pool.stalled:
+                pool.stuck += 1
+                self.leave_cpu("stuck")
+                return
+            others = pool.busy - 1
+            if others > 0 and self.rng.uniform() < chance * others:
+                pool.stalled = True
         pool.busy -= 1
         pool.counter += 1
         pool.served += 1

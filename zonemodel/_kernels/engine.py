@@ -117,6 +117,8 @@ from zonemodel._kernels.layout import (
     S_RHEAD,
     S_RTAIL,
     S_SERVED,
+    S_STALLED,
+    S_STUCK,
     S_THREADS,
     SP_CLOSE_CPU,
     SP_CLOSE_GAP,
@@ -127,6 +129,7 @@ from zonemodel._kernels.layout import (
     SP_QUANTUM,
     SP_SECOND,
     SP_SPAWN_CPU,
+    SP_STALL,
     SP_TICK,
     SP_WALK_CPU,
     ST_DEAD,
@@ -136,6 +139,7 @@ from zonemodel._kernels.layout import (
     ST_RECV,
     ST_RUN,
     ST_SLEEP,
+    ST_STUCK,
     STEP_CLOSE,
     STEP_RECEIVE,
     STEP_SERVE,
@@ -374,17 +378,20 @@ def _wait_receive(eng: Engine, srv: ServerModel, j: int) -> None:
 
 @kernel(refcount=False)
 def _seat_threads(eng: Engine, srv: ServerModel) -> None:
-    """Every thread the servers have, idle and blocked in ``mach_msg``, its CPU usage long decayed."""
+    """Every thread the servers have, idle and blocked in ``mach_msg``, its CPU usage long decayed.
+
+    Threads stuck for good on a lock (``S_STUCK``) stay busy and get no slot.
+    """
     sv = srv.sv
     for s in range(N_SERVERS):
         sv[s, S_RHEAD] = -1
         sv[s, S_RTAIL] = -1
         sv[s, S_RECEIVERS] = 0
-        sv[s, S_BUSY] = 0
         sv[s, S_QHEAD] = 0
         sv[s, S_QTAIL] = 0
-        sv[s, S_COUNTER] = sv[s, S_THREADS]
-        for _ in range(sv[s, S_THREADS]):
+        sv[s, S_BUSY] = sv[s, S_STUCK]
+        sv[s, S_COUNTER] = sv[s, S_THREADS] - sv[s, S_STUCK]
+        for _ in range(sv[s, S_THREADS] - sv[s, S_STUCK]):
             _wait_receive(eng, srv, _new_thread(eng, srv, s, ST_RECV, STEP_RECEIVE))
 
 
@@ -546,6 +553,8 @@ def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     sv[NULL, S_RHEAD] = -1
     sv[NULL, S_RTAIL] = -1
     sv[NULL, S_BUSY] = 0
+    sv[NULL, S_STALLED] = 0
+    sv[NULL, S_STUCK] = 0
     sv[NULL, S_QHEAD] = sv[NULL, S_QTAIL]
     sv[NULL, S_EPOCH] += 1
     rm[RM_OPENED] = 0
@@ -662,6 +671,14 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         return OK
     # STEP_SERVE: the message is done; the thread goes back to receive
     msg = th[i, TH_MSG]
+    if s == NULL and msg == MSG_NOTIFY and sp[SP_STALL] > 0.0:  # trivfs_clean_protid's use-after-free
+        if sv[NULL, S_STALLED]:
+            sv[NULL, S_STUCK] += 1
+            _stop_running(eng, ST_STUCK)  # cntl->lock is held: this cleanup blocks for good
+            return OK
+        others = sv[NULL, S_BUSY] - 1
+        if others > 0 and _uniform(state) < sp[SP_STALL] * others:
+            sv[NULL, S_STALLED] = 1  # this cleanup unlocked freed memory; cntl->lock stays held
     sv[s, S_BUSY] -= 1
     sv[s, S_COUNTER] += 1
     sv[s, S_SERVED] += 1

@@ -209,7 +209,9 @@ S_SERVED: Final = 8
 S_EPOCH: Final = 9  # bumped when the OOM killer kills the server; older events are void
 S_RHEAD: Final = 10  # first waiting receiver (a thread number), or -1
 S_RTAIL: Final = 11  # last waiting receiver, or -1
-S_COLS: Final = 12
+S_STALLED: Final = 12  # null only: a cleanup left cntl->lock held, so every later cleanup blocks
+S_STUCK: Final = 13  # threads blocked for good on that lock
+S_COLS: Final = 14
 
 # Remedy state of a storm (int64 ``rm``).
 RM_CHARGE_A: Final = 0  # kernel memory charged to the storm's user
@@ -289,6 +291,7 @@ ST_SLEEP: Final = 3  # sleeping (a throttled new thread, a slow closer between c
 ST_NEW: Final = 4  # being created by cthread_fork, not yet resumed
 ST_DONE: Final = 5  # a client that has closed all its ports
 ST_DEAD: Final = 6  # died with its server
+ST_STUCK: Final = 7  # blocked for good on a lock a use-after-free left held
 STEP_RECEIVE: Final = 0  # take a message (the one handed over, or the queue's first), or block
 STEP_SERVE: Final = 1  # serve the message it holds
 STEP_SPAWN: Final = 2  # create a thread (cthread_fork: stack, ports, thread_create, resume)
@@ -305,7 +308,8 @@ SP_CLOSE_CPU: Final = 7  # mean CPU seconds of one close() in a client's loop
 SP_CLOSE_GAP: Final = 8  # mean seconds a client sleeps between two closes (0: a tight loop)
 SP_PHASE: Final = 9  # 1: the run starts at a random point of the clock and scheduler ticks; 0: on a tick
 SP_FIXED: Final = 10  # 1: every request and close takes exactly its mean CPU time; 0: exponential about it
-SP_SIZE: Final = 11
+SP_STALL: Final = 11  # chance, per other cleanup in progress, that a null cleanup leaves cntl->lock held
+SP_SIZE: Final = 12
 PRI_LOWEST: Final = 31  # NRQS - 1: the worst priority
 RQ_DTYPE: Final = np.dtype([("pri", np.int64), ("seq", np.int64), ("th", np.int64)])
 """One run-queue entry: better (lower) priority first, then first come first served."""

@@ -344,6 +344,7 @@ def scheduler_array(kernel: Kernel, *, gap: float = 0.0) -> np.ndarray:
     sp[L.SP_CLOSE_GAP] = gap
     sp[L.SP_PHASE] = 1.0 if kernel.clock_phase == "random" else 0.0
     sp[L.SP_FIXED] = 1.0 if kernel.cpu_times == "fixed" else 0.0
+    sp[L.SP_STALL] = kernel.null_stall_chance
     return sp
 
 

@@ -297,6 +297,15 @@ GNUMACH_2005: Final[Era] = {
             "page faults and interrupts; 'fixed' switches this source of variance off"
         ),
     ),
+    "null_stall_chance": (
+        0.0,
+        Estimate(
+            "a what-if, off in the presets: libtrivfs/protid-clean.c:40-45 (Hurd f470a3bd) unlocks "
+            "po->cntl->lock after free(po), fixed only in a274a4f2 (2013-11-01); if another cleanup reuses "
+            "the freed memory the lock can be left held, more likely the more cleanups run at once "
+            "(storms-2005.md §F); no source gives a rate"
+        ),
+    ),
     "clock_phase": (
         "random",
         Estimate(

@@ -252,6 +252,12 @@ class Kernel:
     """Where an experiment starts against the clock and scheduler ticks: anywhere (``"random"``) or on a tick."""
     cpu_times: Literal["exponential", "fixed"] = field(metadata=_choice("exponential", "fixed"))
     """How the CPU time of each request and each close varies: exponentially about its mean, or not at all."""
+    null_stall_chance: float = field(metadata=_real(0.0, 1.0))
+    """Chance, per other cleanup in progress, that null finishing a notification leaves ``cntl->lock`` held.
+
+    The 2005 use-after-free in ``trivfs_clean_protid``: from then on every
+    cleanup blocks for good, so every notification needs a new thread.
+    """
 
     _recorded: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
     """Each field's provenance with the value it was recorded for; a field missing or changed since gets Override."""

@@ -37,9 +37,9 @@ __all__ = [
     "era_curve",
     "interval_curve",
     "panic_share_curve",
-    "plot_panic_share",
     "plot_era_curve",
     "plot_interval_curve",
+    "plot_panic_share",
     "plot_ram_curve",
     "plot_storms",
     "plot_zone_map_curve",
@@ -369,7 +369,7 @@ def panic_share_curve(
     runs: int = 200,
     seed: int = SEED,
 ) -> tuple[SharePoint, ...]:
-    """Share of panics of a fast close on the 2005 preset against the storm size, per variant of :data:`VARIANCE_SWITCHES`.
+    """Share of fast closes that panic the 2005 preset, against the storm size, per :data:`VARIANCE_SWITCHES` variant.
 
     Each client closes 1000 ports.  The preset itself runs at every size of
     *sizes*; each variant with a source of variance switched off runs at the
@@ -389,10 +389,8 @@ def panic_share_curve(
         kernel = base.replace(**changes) if changes else base
         for processes in sizes if not changes else switched:
             result = close_burst(kernel, processes=processes, ports_each=1000, runs=runs, seed=seed, progress=False)
-            if isinstance(result, CloseBurstRuns):
-                k = round(result.panicked * runs)
-            else:
-                k = int(result.outcome == "panic")
+            panics = result.run_outcomes if isinstance(result, CloseBurstRuns) else (result.outcome,)
+            k = panics.count("panic")
             low, high = _wilson(k, runs)
             points.append(SharePoint(variant, processes, k / runs, low, high, runs))
     return tuple(points)
@@ -451,7 +449,8 @@ def plot_storms(ax: Any = None, **kwargs: Any) -> Any:
     top.set_yscale("symlog", linthresh=10)
     top.set_ylabel("threads of null")
     top.legend(loc="upper left")
-    top.set_title(f"Closing {len(traces) and kwargs.get('processes', 56) * kwargs.get('ports_each', 1000):,} ports quickly, GNU Mach 2005")
+    ports = kwargs.get("processes", 56) * kwargs.get("ports_each", 1000)
+    top.set_title(f"Closing {ports:,} ports quickly, GNU Mach 2005")
 
     capped = [t for t in traces if t.outcome != "panic"]
     for i, trace in enumerate(traces):
