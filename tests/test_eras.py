@@ -37,8 +37,12 @@ def test_slab_allocations_that_wait_hang_instead() -> None:
 
 def test_o20_the_2009_zone_map_survives_what_killed_2005() -> None:
     """The storm that panics 2005 survives on 2009; fork bombs from ssh go well past the 2005 ceiling."""
-    storm05 = zonemodel.close_burst(zonemodel.gnumach(2005), processes=2, ports_each=10000, runs=50, seed=20)
-    storm09 = zonemodel.close_burst(zonemodel.gnumach(2009), processes=2, ports_each=10000, runs=50, seed=20)
+    storm05 = zonemodel.close_burst(
+        zonemodel.gnumach(2005), processes=2, ports_each=10000, nofile=65536, runs=50, seed=20
+    )
+    storm09 = zonemodel.close_burst(
+        zonemodel.gnumach(2009), processes=2, ports_each=10000, nofile=65536, runs=50, seed=20
+    )
     assert isinstance(storm05, zonemodel.CloseBurstRuns) and isinstance(storm09, zonemodel.CloseBurstRuns)
     assert (storm05.panicked, storm09.panicked) == (1.0, 0.0)
     ssh05 = zonemodel.fork_bomb(zonemodel.gnumach(2005), start="ssh", runs=50, seed=20)

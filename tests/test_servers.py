@@ -114,8 +114,8 @@ def test_open_ports_matches_reference(case: int) -> None:
 def test_o3_fast_close_panics_and_slow_close_never_does() -> None:
     """O3 over 200 seeds: the same 20000 ports, closed fast or slowly, on the 2005 preset."""
     kernel = zonemodel.gnumach(2005)
-    fast = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="fast", runs=200, seed=3)
-    slow = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="slow", runs=200, seed=3)
+    fast = zonemodel.close_burst(kernel, processes=2, ports_each=10000, nofile=65536, close="fast", runs=200, seed=3)
+    slow = zonemodel.close_burst(kernel, processes=2, ports_each=10000, nofile=65536, close="slow", runs=200, seed=3)
     assert isinstance(fast, zonemodel.CloseBurstRuns) and isinstance(slow, zonemodel.CloseBurstRuns)
     assert fast.panicked == 1.0
     assert slow.panicked == 0.0
@@ -124,7 +124,7 @@ def test_o3_fast_close_panics_and_slow_close_never_does() -> None:
 def test_o4_debian_throttle_survives_the_same_storm() -> None:
     kernel = zonemodel.gnumach(2005)
     runs = zonemodel.close_burst(
-        kernel, processes=2, ports_each=10000, close="fast", policy="debian-throttle", runs=200, seed=3
+        kernel, processes=2, ports_each=10000, nofile=65536, close="fast", policy="debian-throttle", runs=200, seed=3
     )
     assert isinstance(runs, zonemodel.CloseBurstRuns)
     assert runs.panicked == 0.0
@@ -141,13 +141,13 @@ def test_o14_faster_forking_lowers_the_mean_and_widens_the_spread() -> None:
 
 
 def test_o16_an_open_storm_from_two_processes_fails_gracefully() -> None:
-    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768)
+    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768, nofile=65536)
     assert result.survived and result.failed > 0 and result.instances == 2
 
 
 def test_o17_a_dead_null_instance_is_replaced() -> None:
     """The first instance dies when its entry table cannot grow; the next open is served by a new one."""
-    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768)
+    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768, nofile=65536)
     first, second = result.per_instance
     assert first > 32768 and second > 0
     assert result.opened + result.failed == 2 * 32768

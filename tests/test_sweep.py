@@ -524,6 +524,7 @@ STORM_GRID = {
     "year": [2005],
     "processes": [2],
     "ports_each": [1500],
+    "nofile": [65536],
     "policy": ["upstream-1997", "debian-throttle"],
     "other": [0, 40],
     "limits": [None, zm.Limits(ports_per_task=1000)],
@@ -578,7 +579,13 @@ def test_storm_dask_gives_the_same_table(storms: zm.SweepResult, dask_client: An
 
 
 def test_the_fast_storm_panics_where_the_throttle_does_not() -> None:
-    grid = {"year": [2005], "processes": [2], "ports_each": [10_000], "policy": ["upstream-1997", "debian-throttle"]}
+    grid = {
+        "year": [2005],
+        "processes": [2],
+        "ports_each": [10_000],
+        "nofile": [65536],
+        "policy": ["upstream-1997", "debian-throttle"],
+    }
     table = zm.sweep(zm.close_burst, grid, runs=5, seed=3).table
     assert table["panic_share"].tolist() == [1.0, 0.0]
     assert table["null_threads_median"][0] > 100 * table["null_threads_median"][1]

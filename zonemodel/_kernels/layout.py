@@ -220,7 +220,8 @@ RM_REFUSED_QUOTA: Final = 5  # opens and spawns refused by kmem_quota
 RM_REFUSED_THREADS: Final = 6  # spawns refused by threads_per_task
 RM_OOM_KILLS: Final = 7  # times the OOM killer killed null
 RM_B_OPENED: Final = 8  # opens of the other user that succeeded
-RM_SIZE: Final = 9
+RM_EMFILE: Final = 9  # System (issue 12): opens glibc refused with EMFILE (the client's RLIMIT_NOFILE)
+RM_SIZE: Final = 10
 
 # Thread policy (int64 ``pi`` and float64 ``pf``).
 K_UNBOUNDED: Final = 0  # upstream libports 1997-2008: spawn at once, no limit
@@ -280,9 +281,35 @@ J_PROCESSES: Final = 0  # client processes
 J_PORTS_EACH: Final = 1  # ports each client opens (close burst), or opens in all (open storm)
 J_OTHER: Final = 2  # ports the other user opens after the storm
 J_MAX_FORKS: Final = 3  # timed fork bomb: forks at most
-J_SIZE: Final = 4
+J_NOFILE: Final = 4  # System (issue 12): each client's soft RLIMIT_NOFILE (3 descriptors taken by stdio); 0: none
+J_SIZE: Final = 5
 JF_INTERVAL: Final = 0  # mean seconds between closes, or between forks of a timed bomb
 JF_SIZE: Final = 1
+
+# ---------------------------------------------------------------------------- System (issue 12)
+# What a running System keeps between experiments besides the Machine and the servers' ``sv``
+# (int64 ``ys`` of a :class:`Live`).
+Y_POOLS: Final = 0  # 1: the servers' thread pools have started
+Y_SERVERS: Final = 1  # 1: null's and ext2fs's IPC spaces exist (the first lookup of /dev/null made them)
+Y_NULL_UP: Final = 2  # 1: the current null instance serves lookups; 0: dead, ext2fs restarts it on the next one
+Y_INSTANCES: Final = 3  # null instances started so far (the current one is Y_INSTANCES - 1)
+Y_HELD: Final = 4  # protids of the current null instance that live clients hold
+Y_DEAD_TABLE: Final = 5  # 1: the dead instance's entry table is still to be freed (tables[O_NULL])
+Y_SIZE: Final = 6
+# Earlier null instances (int64 rows of ``inst``, one per instance number): the wedged ones keep running.
+I_NAMES: Final = 0  # names in its space (= T_NAMES)
+I_TIDX: Final = 1  # size index of its entry table (= T_TIDX)
+I_ADDR: Final = 2  # its kalloc_map address (= T_ADDR)
+I_THREADS: Final = 3  # its threads (the current instance's are ``sv[NULL, S_THREADS]``)
+I_HELD: Final = 4  # its protids that live clients hold
+I_STATE: Final = 5  # I_*: what became of it
+I_SIZE: Final = 6
+I_NONE: Final = 0  # never started
+I_SERVING: Final = 1  # the current instance
+I_WEDGED: Final = 2  # its space could not grow: it runs, holds its names, and serves no new open
+I_DEAD: Final = 3  # killed (its space destroyed)
+MAX_INSTANCES: Final = 64  # null instances a System keeps count of
+
 
 # ---------------------------------------------------------------------------- replicate rows
 # What every experiment's kernel writes for one run: one record per replicate.
@@ -305,6 +332,7 @@ ROW_DTYPE: Final = np.dtype(
         ("peak_null_backlog", np.int64),  # storms: most notifications waiting in null's queue
         ("peak_ext2fs_backlog", np.int64),  # storms: the same for ext2fs
         ("p50_latency_ms", np.float64),  # storms: set by the experiment from the latencies
+        ("emfile", np.int64),  # System (issue 12), storms: opens glibc refused with EMFILE
     ]
 )
 """One replicate of any experiment, as the ``*_many`` kernels write it."""
@@ -375,6 +403,17 @@ class Engine(NamedTuple):
     """Latencies of served notifications, seconds (as many as fit)."""
     trace: np.ndarray
     """Samples (time, null threads, zone-map bytes) of a close burst, as many rows as it has."""
+
+
+class Live(NamedTuple):
+    """System (issue 12): what a running system keeps of its servers between experiments."""
+
+    tables: np.ndarray
+    """IPC tables (``T_*`` columns) of the current null instance (row ``O_NULL``) and of ext2fs (``O_EXT2FS``)."""
+    ys: np.ndarray
+    """Counters (``Y_*``)."""
+    inst: np.ndarray
+    """One row (``I_*``) per null instance, by instance number."""
 
 
 class Job(NamedTuple):

@@ -328,9 +328,21 @@ def server_model(
     )
 
 
-def job(*, processes: int = 0, ports_each: int = 0, other: int = 0, max_forks: int = 0, interval: float = 0.0) -> L.Job:
-    """The numbers of one storm or timed bomb as the kernels' :class:`~zonemodel._kernels.layout.Job`."""
+def job(
+    *,
+    processes: int = 0,
+    ports_each: int = 0,
+    other: int = 0,
+    max_forks: int = 0,
+    interval: float = 0.0,
+    nofile: int = 0,
+) -> L.Job:
+    """The numbers of one storm or timed bomb as the kernels' :class:`~zonemodel._kernels.layout.Job`.
+
+    *nofile* is each client's soft RLIMIT_NOFILE (0: none).
+    """
     ji = np.zeros(L.J_SIZE, dtype=np.int64)
+    ji[L.J_NOFILE] = nofile
     ji[L.J_PROCESSES] = processes
     ji[L.J_PORTS_EACH] = ports_each
     ji[L.J_OTHER] = other

@@ -348,7 +348,7 @@ def sweep(
     A close burst under two thread policies (:func:`zonemodel.close_burst`
     needs ``processes`` and ``ports_each``):
 
-    >>> grid = {"year": [2005], "processes": [2], "ports_each": [10_000],
+    >>> grid = {"year": [2005], "processes": [2], "ports_each": [10_000], "nofile": [65536],
     ...         "policy": ["upstream-1997", "debian-throttle"]}
     >>> storms = zonemodel.sweep(zonemodel.close_burst, grid, runs=10, seed=1)
     >>> for row in storms.table:
