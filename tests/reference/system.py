@@ -73,6 +73,20 @@ class System:
             pool.threads = pool.counter = pool.receivers = pool.peak_threads = n
         return srv
 
+    def _continue(self, srv: Servers) -> Servers:
+        """A new event loop on the same servers, random stream and remedies (clock and CPU at 0)."""
+        fresh = Servers(self.m, srv.policy, srv.rng, limits=srv.limits)
+        fresh.pools = srv.pools
+        for pool in fresh.pools:
+            pool.queue = []
+        fresh.charge_a, fresh.refused_quota, fresh.refused_threads = (
+            srv.charge_a,
+            srv.refused_quota,
+            srv.refused_threads,
+        )
+        fresh.oom_kills = srv.oom_kills
+        return fresh
+
     def _keep(self, srv: Servers) -> None:
         self.threads = [p.threads for p in srv.pools]
 
@@ -175,7 +189,7 @@ class System:
             limit = ending(exc)[0]
         if not limit:
             try:
-                srv.opened = self.held + opened
+                srv.opened = opened
                 interval = k.close_interval_fast if close == "fast" else k.close_interval_slow
                 t = 0.0
                 for _ in range(opened):
@@ -183,7 +197,14 @@ class System:
                     srv.push(t, ARRIVE, NULL, NOTIFY, t)
                 srv.run()
                 if srv.oom_kills:
+                    held = self.held
                     self._null_died()
+                    if held:  # the earlier clients' protids die with null: ext2fs hears of each, after the storm
+                        srv = self._continue(srv)
+                        m.free("ipc ports", held)
+                        for _ in range(held):
+                            srv.push(0.0, ARRIVE, EXT2FS, NOTIFY, 0.0)
+                        srv.run()
                 if other:
                     names = self._lookup(srv)
                     task = m.system_task()
@@ -206,10 +227,11 @@ class System:
                         self.groups.append(
                             Group([Proc(k.process_ports, my_names[0], 1, mine)], {self.instances - 1: other_opened})
                         )
-                for table, n in zip(tables, client_names, strict=True):
-                    m.exit(Proc(k.process_ports, n, 1, table), k.server_names_per_process)
             except KERNEL_DEATHS as exc:
                 limit = ending(exc)[0]
+            if limit in ("", "kalloc_map"):  # every port closed: the clients exit
+                for table, n in zip(tables, client_names, strict=True):
+                    m.exit(Proc(k.process_ports, n, 1, table), k.server_names_per_process)
         self._keep(srv)
         self._end(limit)
         if self.pools_started and self.policy is None:
@@ -222,9 +244,12 @@ class System:
             "other_opened": other_opened,
         }
 
-    def open_ports(self, processes: int, ports_each: int, nofile: int = 1024) -> dict[str, object]:
+    def open_ports(
+        self, processes: int, ports_each: int, nofile: int = 1024, policy: object = None
+    ) -> dict[str, object]:
         m, k = self.m, self.k
-        srv = self._servers(self.policy or zonemodel.model.policies.UPSTREAM_1997)
+        policy = policy or zonemodel.model.policies.UPSTREAM_1997
+        srv = self._servers(policy)
         opened = failed = emfile = 0
         per: list[int] = []
         limit = ""
@@ -265,8 +290,8 @@ class System:
             limit = ending(exc)[0]
         self._keep(srv)
         self._end(limit)
-        if self.policy is None:
-            self.policy = zonemodel.model.policies.UPSTREAM_1997
+        if self.pools_started and self.policy is None:
+            self.policy = policy
         return {"opened": opened, "failed": failed, "emfile": emfile, "per_instance": tuple(per), "limit": limit}
 
     def kill(self, what: str) -> dict[str, object]:

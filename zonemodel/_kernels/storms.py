@@ -50,6 +50,7 @@ from zonemodel._kernels.layout import (
     M_MAP_USED,
     M_PANIC_ZONE,
     MAX_INSTANCES,
+    MSG_NOTIFY,
     MSG_RPC,
     N_SERVERS,
     NULL,
@@ -79,6 +80,8 @@ from zonemodel._kernels.layout import (
     S_COUNTER,
     S_PEAK_QUEUE,
     S_PEAK_THREADS,
+    S_QHEAD,
+    S_QTAIL,
     S_RECEIVERS,
     S_SERVED,
     S_THREADS,
@@ -108,7 +111,7 @@ from zonemodel._kernels.layout import (
 )
 from zonemodel._kernels.process import _grow_table, _kalloc, _kfree, _spawn
 from zonemodel._kernels.remedies import _fatal
-from zonemodel._kernels.zalloc import _zalloc_n
+from zonemodel._kernels.zalloc import _zalloc_n, _zfree_n
 
 
 @kernel
@@ -299,6 +302,33 @@ def _null_died(live: Live) -> None:
 
 
 @kernel
+def _fresh_queues(sv: np.ndarray) -> None:
+    """Start every server's queue at slot 0 of a new event loop's arrays (the queues are empty: nothing in flight)."""
+    for s in range(sv.shape[0]):
+        sv[s, S_QHEAD] = 0
+        sv[s, S_QTAIL] = 0
+
+
+@kernel
+def _release_held(m: Machine, srv: ServerModel, state: np.ndarray, held: int) -> int:
+    """Null died with *held* protids of earlier clients: each is destroyed and ext2fs hears of it.
+
+    The OOM killer's kill in a storm (:func:`.engine._kill_null`) notifies
+    ext2fs of the storm's own protids; those that clients of earlier
+    experiments held are released here, right after the storm's events, in
+    an event loop of their own.  Returns a status.
+    """
+    eng = _engine(3 * held + 64 * N_SERVERS + 16, 2 * held + 1, np.empty(0, dtype=np.float64),
+                  np.empty((0, TR_SIZE), dtype=np.float64))  # fmt: skip
+    _fresh_queues(srv.sv)
+    _zfree_n(m.zones, Z_PORTS, held)
+    for _ in range(held):
+        _push(eng, 0.0, EV_ARRIVE, EXT2FS, MSG_NOTIFY, 0.0)
+    status, _ = _serve(m, eng, srv, state, np.empty(0, dtype=np.float64), np.inf)
+    return status
+
+
+@kernel
 def _may_open(m: Machine, w: Workload, srv: ServerModel, tables: np.ndarray, c: int, nofile: int) -> bool:
     """Whether client row *c* may try one more open: glibc's RLIMIT_NOFILE first, then the remedies (counted)."""
     rm, lim = srv.rm, srv.lim
@@ -397,13 +427,15 @@ def _burst_run(
                 rm[RM_CHARGE_A] += 2 * port_bytes
             opened += 1
     row.emfile = rm[RM_EMFILE]
-    held = live.ys[Y_HELD]
-    rm[RM_OPENED] = held + opened  # null's live protids, which the OOM killer's kill destroys
+    rm[RM_OPENED] = opened  # the storm's protids, which an OOM kill of null destroys
     live.tables[O_NULL, :] = tables[O_NULL, :]
     live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
     status, end, events = _close_burst(m, srv, state, opened, job.jf[JF_INTERVAL], lat, trace)
     if rm[RM_OOM_KILLS] > 0:
+        held = live.ys[Y_HELD]
         _null_died(live)
+        if status == OK and held > 0:
+            status = _release_held(m, srv, state, held)
     row.status, row.phase, row.count, row.events = status, PHASE_CLOSE, opened, events
     row.end_us = int(end * 1e6)
     if status == OK and job.ji[J_OTHER] > 0:

@@ -51,7 +51,7 @@ from zonemodel._kernels.layout import (
     Workload,
 )
 from zonemodel._kernels.process import _exit, _kfree
-from zonemodel._kernels.storms import _engine
+from zonemodel._kernels.storms import _engine, _fresh_queues
 from zonemodel._kernels.zalloc import _zfree_n
 
 
@@ -91,6 +91,7 @@ def _kill_clients(
             inst[i, I_HELD] -= held[i]
             to_ext2fs += held[i]
     ys[Y_HELD] -= to_null
+    _fresh_queues(srv.sv)
     eng = _engine(3 * (to_null + to_ext2fs) + 64 * 6 + 16, 2 * (to_null + to_ext2fs) + 1,
                   np.empty(0, dtype=np.float64), np.empty((0, TR_SIZE), dtype=np.float64))  # fmt: skip
     eng.en[E_SEQ] = to_null
@@ -117,6 +118,7 @@ def _kill_null_instances(m: Machine, srv: ServerModel, live: Live, state: np.nda
             burst += inst[i, I_HELD]
     eng = _engine(3 * burst + 64 * 6 + 16, 2 * burst + 1,
                   np.empty(0, dtype=np.float64), np.empty((0, TR_SIZE), dtype=np.float64))  # fmt: skip
+    _fresh_queues(srv.sv)
     if ys[Y_NULL_UP]:
         rm[RM_OPENED] = ys[Y_HELD]
         rm[RM_NULL_DONE] = 0

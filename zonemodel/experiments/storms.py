@@ -499,9 +499,18 @@ class _Opens:
     processes: int
     ports_each: int
     nofile: int
+    policy: ThreadPolicy = UPSTREAM_1997
 
 
-def check_opens(kernel: object, *, processes: object, ports_each: object, path: object, nofile: object) -> _Opens:
+def check_opens(
+    kernel: object,
+    *,
+    processes: object,
+    ports_each: object,
+    path: object,
+    nofile: object,
+    policy: object = UPSTREAM_1997,
+) -> _Opens:
     """Check every argument of an open storm once."""
     k = check_kernel(kernel)
     n_proc = check_count("processes", processes, 1, 1_000_000)
@@ -510,7 +519,7 @@ def check_opens(kernel: object, *, processes: object, ports_each: object, path: 
         raise ParameterError(f'"processes" x "ports_each" must be at most {MAX_PORTS} opens, got {n_proc * n_ports}')
     if path != "/dev/null":
         raise ParameterError(f'"path" must be "/dev/null" (the only translator modelled), got {path!r}')
-    return _Opens(k, n_proc, n_ports, check_nofile(nofile))
+    return _Opens(k, n_proc, n_ports, check_nofile(nofile), get_policy(policy))  # type: ignore[arg-type]
 
 
 def opens_on(
@@ -543,7 +552,13 @@ def opens_on(
 
 
 def open_ports(
-    kernel: Kernel, *, processes: int, ports_each: int, path: str = "/dev/null", nofile: int = NOFILE
+    kernel: Kernel,
+    *,
+    processes: int,
+    ports_each: int,
+    path: str = "/dev/null",
+    nofile: int = NOFILE,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
 ) -> OpenPortsResult:
     """*processes* clients open up to *ports_each* ports each to /dev/null, in turn, and keep them.
 
@@ -567,6 +582,11 @@ def open_ports(
         Each client's soft ``RLIMIT_NOFILE`` (1024, glibc's in 2005; see
         :func:`close_burst`): past ``nofile - 3`` opens, open() fails with
         EMFILE (``result.emfile``).  Pass more for a client that raised its limit.
+    policy
+        The servers' thread policy (as for :func:`close_burst`): no server
+        queues here, so it decides only the threads each server and each new
+        null instance starts with; on a :class:`~zonemodel.System` it stays the
+        servers' policy for the later experiments.
 
     Examples
     --------
@@ -576,7 +596,7 @@ def open_ports(
     >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports_each=1500)
     OpenPortsResult(opened=1021, failed=0, emfile=479, instances=1, survived=True, message='')
     """
-    opens = check_opens(kernel, processes=processes, ports_each=ports_each, path=path, nofile=nofile)
+    opens = check_opens(kernel, processes=processes, ports_each=ports_each, path=path, nofile=nofile, policy=policy)
     compile_notice(*BOOT_KERNELS, _open_storm)
     from zonemodel.experiments.system import System
 

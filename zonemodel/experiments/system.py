@@ -282,8 +282,12 @@ class System:
         return srv._replace(sv=sv)
 
     def _settle(self, outcome: str, message: str, pol: ThreadPolicy | None) -> None:
+        """After an experiment: down if it panicked or hung; the servers' policy once they run; dead names."""
         if outcome in ("panic", "hang"):
             self._down = message
+        dead = self._live.inst[:, L.I_STATE] == L.I_DEAD
+        for group in self._clients:
+            group.held[dead] = 0  # protids of a dead null instance are dead names
         if pol is not None and self._live.ys[L.Y_POOLS] and self._policy is None:
             self._policy = pol
 
@@ -411,7 +415,13 @@ class System:
         return result
 
     def open_ports(
-        self, *, processes: int, ports_each: int, path: str = "/dev/null", nofile: int = NOFILE
+        self,
+        *,
+        processes: int,
+        ports_each: int,
+        path: str = "/dev/null",
+        nofile: int = NOFILE,
+        policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     ) -> OpenPortsResult:
         """An open storm on this system (arguments of :func:`zonemodel.open_ports`); its clients keep their ports.
 
@@ -419,20 +429,21 @@ class System:
         until :meth:`kill` ``("clients")``.
         """
         self._check_up()
-        return self.run_opens(
-            check_opens(self.kernel, processes=processes, ports_each=ports_each, path=path, nofile=nofile)
+        opens = check_opens(
+            self.kernel, processes=processes, ports_each=ports_each, path=path, nofile=nofile, policy=policy
         )
+        return self.run_opens(opens)
 
     def run_opens(self, opens: _Opens) -> OpenPortsResult:
         """Run a validated open storm (:func:`~zonemodel.experiments.storms.check_opens`) on this system."""
         self._check_up()
         compile_notice(*BOOT_KERNELS, _open_storm)
-        srv = self._servers(self._policy or UPSTREAM_1997)
+        srv = self._servers(opens.policy)
         number = self._experiments
         self._next_stream()  # nothing random, but experiment k is still child k of the seed
         result, tables, held = opens_on(opens, self._booted, srv, self._live)
         self.history.append(result)
-        self._settle("survived" if result.survived else "panic", result.message, self._policy or UPSTREAM_1997)
+        self._settle("survived" if result.survived else "panic", result.message, opens.policy)
         if self.alive and (tables[L.O_CLIENT0 :, L.T_NAMES] > 0).all():
             self._clients.append(_Clients(number, tables, held))
         return result
