@@ -541,8 +541,9 @@ def _open_storm(
         if status == OK:
             opened += 1
             ys[Y_HELD] += 1
-            held[cur] += 1
-            per_instance[cur - first] += 1
+            if cur < MAX_INSTANCES:  # the System refuses to start more instances than it keeps count of
+                held[cur] += 1
+            per_instance[min(cur - first, MAX_INSTANCES - 1)] += 1
             continue
         if status != KALLOC_MAP_FULL:
             return status, opened, failed, cur - first + 1

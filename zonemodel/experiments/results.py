@@ -514,6 +514,8 @@ class ServerUsage(Record):
     """Ports of its running instances that live clients hold (null's protids), or 0."""
     kernel_bytes: int
     """Zone memory its threads take (thread, pcb, two ports each) plus its entry tables' bytes."""
+    table_entries: int | None = None
+    """Entries of the entry table of its serving instance (null, ext2fs), or None."""
 
     def __repr__(self) -> str:
         return (

@@ -191,6 +191,14 @@ class System:
         """Bytes of kalloc_map free now (its holes stay between experiments)."""
         return self._booted.kalloc_map_free
 
+    @property
+    def kalloc_map_largest_free(self) -> int:
+        """Bytes of the largest free range of kalloc_map (an entry table larger than this cannot be reallocated)."""
+        res = self._booted.machine.res
+        n = int(res[L.R_KM_SEGMENTS])
+        lengths = res[L.KM_BASE + 1 : L.KM_BASE + 2 * n : 2]
+        return int(lengths.max(initial=0)) * self.kernel.page_size
+
     def zones(self) -> tuple[ZoneUsage, ...]:
         """Every zone's use now: elements in use, peak, bytes taken (high-water marks, never returned)."""
         return zone_usage(ZONE_NAMES, self._booted.machine.zones)
@@ -223,6 +231,7 @@ class System:
             names: int | None = None
             held = 0
             table_bytes = 0
+            entries: int | None = None
             if s == L.NULL:
                 instances = int(ys[L.Y_INSTANCES])
                 running = int(ys[L.Y_NULL_UP]) + len(wedged)
@@ -233,11 +242,13 @@ class System:
                     names += k.null_names_per_open * held
                     table_bytes = sum(int(its[r[L.I_TIDX]]) * k.entry_size for r in wedged)
                     if ys[L.Y_NULL_UP]:
-                        table_bytes += int(its[tables[L.O_NULL, L.T_TIDX]]) * k.entry_size
+                        entries = int(its[tables[L.O_NULL, L.T_TIDX]])
+                        table_bytes += entries * k.entry_size
             elif s == L.EXT2FS and ys[L.Y_SERVERS]:
                 held_all = int(ys[L.Y_HELD]) + sum(int(r[L.I_HELD]) for r in wedged)
                 names = k.ext2fs_names + held_all
-                table_bytes = int(its[tables[L.O_EXT2FS, L.T_TIDX]]) * k.entry_size
+                entries = int(its[tables[L.O_EXT2FS, L.T_TIDX]])
+                table_bytes = entries * k.entry_size
             rows.append(
                 ServerUsage(
                     name=name,
@@ -248,6 +259,7 @@ class System:
                     names=names,
                     held=held,
                     kernel_bytes=threads * thread_bytes + table_bytes,
+                    table_entries=entries,
                 )
             )
         return ServerTable(tuple(rows))
@@ -280,6 +292,15 @@ class System:
         for col in (L.S_BUSY, L.S_QHEAD, L.S_QTAIL, L.S_PEAK_QUEUE, L.S_SERVED, L.S_EPOCH):
             sv[:, col] = 0
         return srv._replace(sv=sv)
+
+    def _check_instances(self) -> None:
+        """Refuse an experiment that could start more null instances than the system keeps count of."""
+        ys = self._live.ys
+        if ys[L.Y_INSTANCES] >= L.MAX_INSTANCES - 2:  # an experiment may start one more (two, wedging in an open storm)
+            raise ZonemodelError(
+                f"null has been started {int(ys[L.Y_INSTANCES])} times on this System, and a System keeps count "
+                f"of {L.MAX_INSTANCES} instances at most; create a new System"
+            )
 
     def _settle(self, outcome: str, message: str, pol: ThreadPolicy | None) -> None:
         """After an experiment: down if it panicked or hung; the servers' policy once they run; dead names."""
@@ -394,6 +415,7 @@ class System:
         if storm.kernel is not self.kernel and storm.kernel != self.kernel:
             raise ParameterError(f'"kernel": this System runs {self.kernel!r}, the storm is for {storm.kernel!r}')
         compile_notice(*BOOT_KERNELS, _burst_run)
+        self._check_instances()
         srv = self._servers(storm.policy, storm.limits)
         number = self._experiments
         result, tables, mine = storm_on(storm, self._next_stream(), self._booted, srv, self._live)
@@ -401,7 +423,7 @@ class System:
         self.history.append(result)
         self._settle(result.outcome, result.message, storm.policy)
         if self.alive:
-            current = int(self._live.ys[L.Y_INSTANCES]) - 1
+            current = min(int(self._live.ys[L.Y_INSTANCES]), L.MAX_INSTANCES) - 1
             if result.outcome == "open failed":  # the storm stopped; its clients stay, holding what they opened
                 group = _Clients(number, tables)
                 group.held[current] = result.opened
@@ -438,6 +460,7 @@ class System:
         """Run a validated open storm (:func:`~zonemodel.experiments.storms.check_opens`) on this system."""
         self._check_up()
         compile_notice(*BOOT_KERNELS, _open_storm)
+        self._check_instances()
         srv = self._servers(opens.policy)
         number = self._experiments
         self._next_stream()  # nothing random, but experiment k is still child k of the seed
