@@ -264,7 +264,7 @@ def close_burst(
     if n == 1:  # a fresh System, one experiment
         from zonemodel.experiments.system import System
 
-        return System(storm.kernel, seed=ss).run_storm(storm)
+        return System(storm.kernel, seed=ss)._run_storm(storm)
     booted = up_or_raise(storm.kernel)
     summary = Summary(other=storm.other, kernel=storm.kernel)
     in_batches(
@@ -600,4 +600,4 @@ def open_ports(
     compile_notice(*BOOT_KERNELS, _open_storm)
     from zonemodel.experiments.system import System
 
-    return System(opens.kernel).run_opens(opens)
+    return System(opens.kernel)._run_opens(opens)

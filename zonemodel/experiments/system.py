@@ -407,9 +407,9 @@ class System:
             other=other,
             nofile=nofile,
         )
-        return self.run_storm(storm)
+        return self._run_storm(storm)
 
-    def run_storm(self, storm: _Storm) -> CloseBurstResult:
+    def _run_storm(self, storm: _Storm) -> CloseBurstResult:
         """Run a validated close burst (:func:`~zonemodel.experiments.storms.check_storm`) on this system."""
         self._check_up()
         if storm.kernel is not self.kernel and storm.kernel != self.kernel:
@@ -454,9 +454,9 @@ class System:
         opens = check_opens(
             self.kernel, processes=processes, ports_each=ports_each, path=path, nofile=nofile, policy=policy
         )
-        return self.run_opens(opens)
+        return self._run_opens(opens)
 
-    def run_opens(self, opens: _Opens) -> OpenPortsResult:
+    def _run_opens(self, opens: _Opens) -> OpenPortsResult:
         """Run a validated open storm (:func:`~zonemodel.experiments.storms.check_opens`) on this system."""
         self._check_up()
         compile_notice(*BOOT_KERNELS, _open_storm)
