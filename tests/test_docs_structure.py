@@ -24,6 +24,7 @@ REVISIONS = {
     "r4.2": "2026-12-01",
     "r5": "2026-12-01",
     "r5.1": "2026-12-01",
+    "r5.2": "2026-12-02",
 }
 
 # Directives that Sybil cannot run (only Sphinx's doctest builder knows them).

@@ -10,6 +10,7 @@ Python objects; it shares no code with the kernels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import zonemodel
@@ -24,7 +25,6 @@ from tests.reference.machine import (
 from tests.reference.rng import Xoshiro
 from tests.reference.servers import ARRIVE, EXT2FS, NOTIFY, NULL, SERVERS, Servers
 from tests.reference.storms import new_server_tables, open_null, start_clients
-from zonemodel.seeds import replicate_states
 
 MAX_INSTANCES = 64
 
@@ -47,13 +47,18 @@ class Group:
 
 
 class System:
-    """A plain-Python running system (the semantics of :class:`zonemodel.System` for storms and kills)."""
+    """A plain-Python running system (the semantics of :class:`zonemodel.System` for storms and kills).
 
-    def __init__(self, kernel: zonemodel.Kernel, seed: int) -> None:
+    ``stream(k)`` is the xoshiro state of experiment *k* (the caller derives it from the seed, as the
+    System does); *default* is the thread policy of experiments that name none (kills).
+    """
+
+    def __init__(self, kernel: zonemodel.Kernel, stream: Callable[[int], object], default: object) -> None:
         k = self.k = kernel
         self.m = Machine(k)
         self.m.boot_tasks(k.system_tasks, kernel_part=True)
-        self.seed = seed
+        self.stream = stream
+        self.default = default
         self.experiments = 0
         self.threads = [0] * len(SERVERS)
         self.pools_started = self.servers_started = self.null_up = self.dead_table = False
@@ -66,7 +71,7 @@ class System:
 
     # -- plumbing -------------------------------------------------------------
     def _servers(self, policy: object, limits: object = None) -> Servers:
-        state = replicate_states(self.seed, 1, start=self.experiments)[0]
+        state = self.stream(self.experiments)
         self.experiments += 1
         srv = Servers(self.m, policy, Xoshiro(state), limits=limits if limits is not None else zonemodel.Limits())
         for pool, n in zip(srv.pools, self.threads, strict=True):
@@ -244,11 +249,8 @@ class System:
             "other_opened": other_opened,
         }
 
-    def open_ports(
-        self, processes: int, ports_each: int, nofile: int = 1024, policy: object = None
-    ) -> dict[str, object]:
+    def open_ports(self, processes: int, ports_each: int, nofile: int, policy: object) -> dict[str, object]:
         m, k = self.m, self.k
-        policy = policy or zonemodel.model.policies.UPSTREAM_1997
         srv = self._servers(policy)
         opened = failed = emfile = 0
         per: list[int] = []
@@ -296,7 +298,7 @@ class System:
 
     def kill(self, what: str) -> dict[str, object]:
         m, k = self.m, self.k
-        srv = self._servers(self.policy or zonemodel.model.policies.UPSTREAM_1997)
+        srv = self._servers(self.policy or self.default)
         sent = 0
         limit = ""
         try:
@@ -357,7 +359,9 @@ class System:
         return [(z.name, z.in_use, z.peak, z.cur_size) for z in self.m.zmap.zones]
 
 
-def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int, nofile: int = 1024) -> dict[str, object]:
+def open_ports(
+    kernel: zonemodel.Kernel, processes: int, ports: int, policy: object, nofile: int = 1024
+) -> dict[str, object]:
     """Reference for zonemodel.open_ports: one open storm on a fresh system (a new null when null's table is full)."""
-    got = System(kernel, 0).open_ports(processes, ports, nofile)
+    got = System(kernel, lambda _: [1, 0, 0, 0], policy).open_ports(processes, ports, nofile, policy)
     return {**got, "ending": got["limit"]}

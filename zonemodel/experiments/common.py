@@ -152,6 +152,9 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_burst_run": 7,
     "_burst_chunk": 2,
     "_open_storm": 1,
+    "_exit_clients": 1,
+    "_kill_clients": 2,
+    "_kill_null_instances": 2,
 }
 """About how long compiling each kernel called from Python takes on two cores, with the kernels it calls
 (measured with ``zonemodel.warmup()`` and an empty cache); unknown ones count 5 s."""

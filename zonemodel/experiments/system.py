@@ -528,6 +528,7 @@ class System:
                 )
         elif not self._clients:
             raise ParameterError('"server": no client of an earlier experiment is alive ("clients" has none to kill)')
+        compile_notice(*BOOT_KERNELS, _kill_null_instances if server == "null" else _kill_clients)
         srv = self._servers(self._policy or UPSTREAM_1997)
         state = self._next_stream()
         m, w = self._booted.machine, self._booted.workload()
