@@ -86,6 +86,7 @@ def test_runs_equal_one_experiment_systems_seeded_as_the_runs() -> None:
         )
         assert runs.peak_ext2fs_threads[i] == one.peak_threads["ext2fs"]
         assert runs.zone_map_used[i] == one.zone_map_used
+        assert runs.emfile[i] == one.emfile
 
 
 def test_open_ports_and_fork_bomb_are_one_experiment_systems() -> None:
@@ -97,6 +98,16 @@ def test_open_ports_and_fork_bomb_are_one_experiment_systems() -> None:
         got = zonemodel.fork_bomb(k, interval=interval, seed=4)
         assert isinstance(got, zonemodel.ForkBombResult)
         assert got.equals(zonemodel.System(k, seed=4).fork_bomb(interval=interval))
+    limits = zonemodel.Limits(nproc=300)
+    got = zonemodel.fork_bomb(k, limits=limits, other=20, seed=4)
+    assert isinstance(got, zonemodel.ForkBombResult) and got.remedies
+    assert got.equals(zonemodel.System(k, seed=4).fork_bomb(limits=limits, other=20))
+
+
+def test_runs_report_emfile_per_run() -> None:
+    runs = zonemodel.close_burst(zonemodel.gnumach(2005), processes=3, ports_each=1100, runs=3, seed=1)
+    assert isinstance(runs, zonemodel.CloseBurstRuns)
+    assert runs.emfile == (3 * 79,) * 3 and runs.opened == (3 * 1021,) * 3
 
 
 # ---------------------------------------------------------------------------- interval and policy

@@ -386,6 +386,8 @@ class CloseBurstRuns(Record):
     """Median notification latency in each run, in milliseconds."""
     zone_map_used: tuple[int, ...] = ()
     """Bytes of the zone map taken at the end of each run."""
+    emfile: tuple[int, ...] = ()
+    """Per run, opens glibc refused with EMFILE (the clients' ``nofile``)."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
     """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)

@@ -430,6 +430,7 @@ class Summary:
             "peak_ext2fs_backlog",
             "p50_latency_ms",
             "p99_latency_ms",
+            "emfile",
         ):
             tally.add(name, rows[name])
         if k is not None:
@@ -462,6 +463,7 @@ class Summary:
             peak_ext2fs_backlog=c("peak_ext2fs_backlog"),
             p50_latency_ms=c("p50_latency_ms"),
             zone_map_used=c("zone_map_used"),
+            emfile=c("emfile"),
             kernel=self.kernel,
             seed=seed,
         )

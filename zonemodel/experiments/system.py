@@ -1,10 +1,13 @@
 """One booted system on which experiments run one after another.
 
-The module-level experiments (:func:`zonemodel.fork_bomb`) boot a fresh
-system every time.  A :class:`System` boots once and keeps everything that
-persists on a real machine between experiments: zones never give pages back
-to the zone map, so a second fork bomb finds the first one's elements on the
-free lists; a panic or a hang ends the system for good.
+The module-level experiments (:func:`zonemodel.fork_bomb`,
+:func:`zonemodel.close_burst`, :func:`zonemodel.open_ports`) are a fresh
+:class:`System` running one experiment.  A :class:`System` boots once and
+keeps everything that persists on a real machine between experiments: zones
+never give pages back to the zone map, so a second fork bomb finds the first
+one's elements on the free lists; the servers' threads never exit; processes
+still alive keep their ports, and killing them (or null) sends the
+notifications their death implies; a panic or a hang ends the system for good.
 
 >>> import zonemodel
 >>> system = zonemodel.System(zonemodel.gnumach(2005, zone_map="4 MiB"), seed=1)
