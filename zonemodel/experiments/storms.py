@@ -18,6 +18,7 @@ import numpy as np
 
 from zonemodel._kernels import layout as L
 from zonemodel._kernels.storms import _burst_chunk, _burst_many, _burst_run, _open_storm
+from zonemodel._kernels.system import _exit_clients
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import (
     BOOT_KERNELS,
@@ -260,7 +261,7 @@ def close_burst(
     n = check_runs(runs, min(MAX_RUNS, MAX_PORT_RUNS // total), f" for storms of {total} ports")
     ss = as_seed_sequence(seed)
     shown = check_progress(progress)
-    compile_notice(*BOOT_KERNELS, _burst_run if n == 1 else _burst_chunk)
+    compile_notice(*BOOT_KERNELS, *((_burst_run, _exit_clients) if n == 1 else (_burst_chunk,)))
     if n == 1:  # a fresh System, one experiment
         from zonemodel.experiments.system import System
 

@@ -155,7 +155,7 @@ class System:
         self.kernel = check_kernel(kernel)
         self._seed = as_seed_sequence(seed)
         self._experiments = 0
-        compile_notice(*BOOT_KERNELS, _bomb, _exit)
+        compile_notice(*BOOT_KERNELS)
         self._booted = up_or_raise(self.kernel)
         self.history: list[ForkBombResult | CloseBurstResult | OpenPortsResult | KillResult] = []
         """Results of the experiments run so far, in order."""
@@ -341,6 +341,7 @@ class System:
         system that survives; those of a slow bomb are killed.
         """
         self._check_up()
+        compile_notice(*BOOT_KERNELS, _bomb, _exit)
         spec = check_bomb(
             self.kernel,
             start=start,
@@ -417,7 +418,7 @@ class System:
         self._check_up()
         if storm.kernel is not self.kernel and storm.kernel != self.kernel:
             raise ParameterError(f'"kernel": this System runs {self.kernel!r}, the storm is for {storm.kernel!r}')
-        compile_notice(*BOOT_KERNELS, _burst_run)
+        compile_notice(*BOOT_KERNELS, _burst_run, _exit_clients)
         self._check_instances()
         srv = self._servers(storm.policy, storm.limits)
         number = self._experiments
