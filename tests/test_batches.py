@@ -105,10 +105,10 @@ def test_close_burst_memory_does_not_grow_with_runs(monkeypatch: pytest.MonkeyPa
     """
     width = 2 * 2 * 5000 + 1
     monkeypatch.setattr(storms, "BATCH_LATENCY_SLOTS", 8 * width)
-    zm.close_burst(K, processes=2, ports_each=5000, runs=2, seed=1)  # compiled and warm
+    zm.close_burst(K, processes=2, ports_each=5000, nofile=65536, runs=2, seed=1)  # compiled and warm
     with one_thread():  # on two threads the peak depends on whether their replicates' engines overlap
-        few = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, runs=8, seed=1))
-        many = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, runs=64, seed=1))
+        few = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, nofile=65536, runs=8, seed=1))
+        many = _peak(lambda: zm.close_burst(K, processes=2, ports_each=5000, nofile=65536, runs=64, seed=1))
     assert many - few < 8 * width * 8, f"peak {many} B for 64 runs, {few} B for 8"
 
 

@@ -7,8 +7,8 @@ names the argument (or a ``TypeError`` from the signature), within a time bound.
 (``derandomize=True``); the budget is 25 examples per test, 400 in all (about half a minute).
 
 The entry points are every callable of ``zonemodel.__all__`` that takes arguments (``warmup`` takes
-none) and the methods a user calls with arguments: ``Kernel.replace``, ``System.fork_bomb`` and
-``ForkBombResult.zone``; ``policies.policy`` resolves every ``policy=``.
+none) and the methods a user calls with arguments: ``Kernel.replace``, ``System.fork_bomb``,
+``System.close_burst``, ``System.kill`` and ``ForkBombResult.zone``; ``policies.policy`` resolves every ``policy=``.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ CLOSE_BURST = {
     "close": "fast",
     "policy": "upstream-1997",
     "other": 0,
+    "nofile": 1024,
     "runs": 1,
     "progress": False,
 }
@@ -134,10 +135,10 @@ def test_close_burst(name, value):
 
 
 @FUZZ
-@given(name=st.sampled_from(["processes", "ports_each", "path"]), value=BAD)
+@given(name=st.sampled_from(["processes", "ports_each", "path", "nofile", "policy"]), value=BAD)
 def test_open_ports(name, value):
     keywords: dict[str, Any] = {"processes": 1, "ports_each": 5, name: value}
-    if name != "path" and _big(value, 5):
+    if name not in ("path", "policy") and _big(value, 5):
         keywords[name] = 10**7 + int(value)
     _answer(name, lambda: zm.open_ports(zm.gnumach(2005), **keywords))
 
@@ -217,6 +218,27 @@ def test_system(name, value):
 
 
 @FUZZ
+@given(name=st.sampled_from([name for name in CLOSE_BURST if name not in ("runs", "progress")]), value=BAD)
+def test_system_close_burst(name, value):
+    keywords = {name: value for name, value in CLOSE_BURST.items() if name not in ("runs", "progress")}
+    keywords[name] = value
+    for count in ("processes", "ports_each", "other"):
+        if _big(keywords[count], 5):
+            keywords[count] = 10**7 + int(keywords[count])
+    _answer(name, lambda: zm.System(zm.gnumach(2005), seed=1).close_burst(**keywords))
+
+
+@FUZZ
+@given(value=BAD)
+def test_system_kill(value):
+    system = zm.System(zm.gnumach(2005), seed=1)
+    system.open_ports(processes=1, ports_each=3)
+    before = (repr(system), system.servers(), system.zones())
+    _answer("server", lambda: system.kill(value))
+    assert (repr(system), system.servers(), system.zones()) == before
+
+
+@FUZZ
 @given(name=st.sampled_from(["zone_map", "ram", "year", "distro", "allocator", "task_max", "nope"]), value=BAD)
 def test_kernel_replace(name, value):
     _answer(name, lambda: SMALL.replace(**{name: value}))
@@ -237,5 +259,5 @@ def test_every_public_callable_is_fuzzed():
     fuzzed |= {"Limits", "format_size", "parse_size", "sweep", "System", "provenance_table"}
     no_arguments = {"warmup"}
     results = {name for name in zm.__all__ if name.endswith(("Result", "Runs", "Report", "Usage"))}
-    others = {"Kernel", "SystemDown", "errors", "policies", "YEARS", "__version__"}  # replace, policy: above
+    others = {"Kernel", "SystemDown", "ServerTable", "errors", "policies", "YEARS", "__version__"}  # replace, policy
     assert set(zm.__all__) == fuzzed | no_arguments | results | others

@@ -145,11 +145,22 @@ def test_limited_close_burst_matches_reference(case: int) -> None:
     processes, ports = int(rng.integers(1, 3)), int(rng.integers(1, 3000))
     other = int(rng.integers(0, 50))
     seed = int(rng.integers(2**32))
+    nofile = int(rng.choice([1024, 65536, int(rng.integers(4, 3000))]))
     got = zonemodel.close_burst(
-        kernel, processes=processes, ports_each=ports, close="fast", policy=pol, limits=limits, other=other, seed=seed
+        kernel,
+        processes=processes,
+        ports_each=ports,
+        close="fast",
+        policy=pol,
+        limits=limits,
+        other=other,
+        nofile=nofile,
+        seed=seed,
     )
     assert isinstance(got, zonemodel.CloseBurstResult)
-    want = reference.close_burst(kernel, processes, ports, "fast", pol, replicate_states(seed, 1)[0], limits, other)
+    state = replicate_states(seed, 1)[0]
+    want = reference.close_burst(kernel, processes, ports, "fast", pol, state, limits, other, nofile=nofile)
+    assert got.emfile == want["emfile"]
     refused_ports, refused_quota, refused_threads, kills = want["remedies"]  # type: ignore[misc]
     remedies = {
         "ports_per_task refused opens": refused_ports,
@@ -205,7 +216,14 @@ def test_o21_without_limits_the_other_user_fails() -> None:
 @pytest.mark.parametrize("limits", [Limits(ports_per_task=1024), Limits(kmem_quota="2 MiB")])
 def test_o21_close_storm_is_contained_by_the_port_limit_or_the_quota(limits: Limits) -> None:
     runs = zonemodel.close_burst(
-        zonemodel.gnumach(2005), processes=2, ports_each=10000, limits=limits, other=100, runs=200, seed=22
+        zonemodel.gnumach(2005),
+        processes=2,
+        ports_each=10000,
+        nofile=65536,
+        limits=limits,
+        other=100,
+        runs=200,
+        seed=22,
     )
     assert isinstance(runs, zonemodel.CloseBurstRuns)
     assert runs.panicked == 0.0 and runs.other_completed == 1.0

@@ -71,9 +71,12 @@ def test_close_burst_matches_reference(case: int) -> None:
     processes, ports = int(rng.integers(1, 7)), int(rng.integers(1, 1500))
     close = str(rng.choice(["fast", "slow"]))
     seed = int(rng.integers(2**32))
-    got = zonemodel.close_burst(kernel, processes=processes, ports_each=ports, close=close, policy=pol, seed=seed)
+    nofile = int(rng.choice([1024, 1 << 16]))
+    got = zonemodel.close_burst(
+        kernel, processes=processes, ports_each=ports, close=close, policy=pol, nofile=nofile, seed=seed
+    )
     assert isinstance(got, zonemodel.CloseBurstResult)
-    want = reference.close_burst(kernel, processes, ports, close, pol, replicate_states(seed, 1)[0])
+    want = reference.close_burst(kernel, processes, ports, close, pol, replicate_states(seed, 1)[0], nofile=nofile)
     assert got.opened == want["opened"]
     assert got.limit == want["limit"]
     assert list(got.peak_threads.values()) == want["peak_threads"]
@@ -126,7 +129,7 @@ def test_open_ports_matches_reference(case: int) -> None:
     )
     processes, ports = int(rng.integers(1, 4)), int(rng.integers(100, 8000))
     got = zonemodel.open_ports(kernel, processes=processes, ports_each=ports)
-    want = reference.open_ports(kernel, processes, ports)
+    want = reference.open_ports(kernel, processes, ports, POLICIES["upstream-1997"])
     assert (got.opened, got.failed, got.per_instance) == (want["opened"], want["failed"], want["per_instance"])
     assert got.survived == (want["ending"] == "")
 
@@ -139,7 +142,7 @@ def test_one_thread_drains_the_queue_when_nothing_preempts_it() -> None:
     empty: two threads, however long the queue.
     """
     kernel = zonemodel.gnumach(2005, priority_level_cpu=100.0, quantum_ticks=10_000)
-    r = zonemodel.close_burst(kernel, processes=2, ports_each=2000, seed=1)
+    r = zonemodel.close_burst(kernel, processes=2, ports_each=2000, nofile=65536, seed=1)
     assert r.peak_backlog["null"] > 3000
     assert (r.peak_threads["null"], r.peak_threads["ext2fs"]) == (2, 2)
 
@@ -147,9 +150,15 @@ def test_one_thread_drains_the_queue_when_nothing_preempts_it() -> None:
 def test_new_threads_that_preempt_their_creators_grow_the_pool() -> None:
     """A thread whose priority worsens within a tick is preempted by each fresh thread, which takes a message."""
     still = zonemodel.close_burst(
-        zonemodel.gnumach(2005, priority_level_cpu=100.0, quantum_ticks=10_000), processes=2, ports_each=2000, seed=1
+        zonemodel.gnumach(2005, priority_level_cpu=100.0, quantum_ticks=10_000),
+        processes=2,
+        ports_each=2000,
+        nofile=65536,
+        seed=1,
     )
-    fast = zonemodel.close_burst(zonemodel.gnumach(2005, priority_level_cpu=1e-3), processes=2, ports_each=2000, seed=1)
+    fast = zonemodel.close_burst(
+        zonemodel.gnumach(2005, priority_level_cpu=1e-3), processes=2, ports_each=2000, nofile=65536, seed=1
+    )
     assert fast.peak_threads["null"] >= 2 * still.peak_threads["null"]
     assert fast.peak_backlog["null"] < still.peak_backlog["null"]
 
@@ -157,7 +166,7 @@ def test_new_threads_that_preempt_their_creators_grow_the_pool() -> None:
 def test_o3_a_fast_close_panics_only_when_the_storm_nearly_fills_the_zone_map() -> None:
     """O3 on the 2005 preset: 20 000 ports never panic; 58 000 closed fast panic in some runs, closed slowly in none."""
     kernel = zonemodel.gnumach(2005)
-    small = zonemodel.close_burst(kernel, processes=2, ports_each=10000, close="fast", runs=100, seed=3)
+    small = zonemodel.close_burst(kernel, processes=2, ports_each=10000, nofile=65536, close="fast", runs=100, seed=3)
     fast = zonemodel.close_burst(kernel, processes=58, ports_each=1000, close="fast", runs=100, seed=3)
     slow = zonemodel.close_burst(kernel, processes=58, ports_each=1000, close="slow", runs=100, seed=3)
     assert isinstance(small, zonemodel.CloseBurstRuns) and isinstance(fast, zonemodel.CloseBurstRuns)
@@ -202,13 +211,13 @@ def test_o14_faster_forking_no_longer_lowers_the_count() -> None:
 
 
 def test_o16_an_open_storm_from_two_processes_fails_gracefully() -> None:
-    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768)
+    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768, nofile=65536)
     assert result.survived and result.failed > 0 and result.instances == 2
 
 
 def test_o17_a_dead_null_instance_is_replaced() -> None:
     """The first instance dies when its entry table cannot grow; the next open is served by a new one."""
-    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768)
+    result = zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=32768, nofile=65536)
     first, second = result.per_instance
     assert first > 32768 and second > 0
     assert result.opened + result.failed == 2 * 32768

@@ -524,6 +524,7 @@ STORM_GRID = {
     "year": [2005],
     "processes": [2],
     "ports_each": [1500],
+    "nofile": [65536],
     "policy": ["upstream-1997", "debian-throttle"],
     "other": [0, 40],
     "limits": [None, zm.Limits(ports_per_task=1000)],

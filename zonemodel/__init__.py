@@ -16,7 +16,10 @@ from zonemodel.experiments.results import (
     CloseBurstRuns,
     ForkBombResult,
     ForkBombRuns,
+    KillResult,
     OpenPortsResult,
+    ServerTable,
+    ServerUsage,
     ZoneUsage,
 )
 from zonemodel.experiments.storms import close_burst, open_ports
@@ -42,8 +45,11 @@ __all__ = [
     "ForkBombResult",
     "ForkBombRuns",
     "Kernel",
+    "KillResult",
     "Limits",
     "OpenPortsResult",
+    "ServerTable",
+    "ServerUsage",
     "SweepResult",
     "System",
     "SystemDown",

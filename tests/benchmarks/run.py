@@ -322,7 +322,6 @@ def bench_servers(repeat: int) -> list[Result]:
             opened += 1
     lat = np.empty(2 * opened + 1, dtype=np.float64)
     trace = np.empty((0, L.TR_SIZE), dtype=np.float64)
-    srv0.sp[L.SP_CLOSE_GAP] = kernel.close_interval_slow
     closes_of = np.full(processes, ports, dtype=np.int64)
     kept = {}
 
@@ -330,7 +329,7 @@ def bench_servers(repeat: int) -> list[Result]:
         m = L.Machine(m0.zones.copy(), m0.ms.copy(), m0.res.copy(), m0.gp, m0.its)
         srv = srv0._replace(sv=srv0.sv.copy(), rm=np.zeros(L.RM_SIZE, dtype=np.int64))
         srv.rm[L.RM_OPENED] = opened
-        _close_burst(m, srv, state.copy(), closes_of, lat, trace)
+        _close_burst(m, srv, state.copy(), closes_of, kernel.close_interval_slow, lat, trace)
         kept["sv"], kept["zones"] = srv.sv, m.zones
 
     numba_run()

@@ -17,7 +17,8 @@ module          reference of
 ``machine``     processes, kalloc_map, RAM: a booted system
 ``forkbomb``    the fork bomb, slow or at a fork interval
 ``servers``     the libports servers' event loop
-``storms``      the close burst and the open storm
+``storms``      the close burst
+``system``      a running System: open storms, close bursts, kills in succession
 ``remedies``    the fork bomb under limits, beside another user
 ==============  ==========================================================
 """
@@ -39,7 +40,8 @@ from tests.reference.machine import (
 from tests.reference.remedies import limited_fork_bomb
 from tests.reference.rng import Xoshiro
 from tests.reference.servers import ARRIVE, NOTIFY, READY, RPC, SERVERS, Pool, Servers, Thread
-from tests.reference.storms import Storm, close_burst, close_phase, open_null, open_ports, storm_setup
+from tests.reference.storms import Storm, close_burst, close_phase, open_null, storm_setup
+from tests.reference.system import System, open_ports
 from tests.reference.zalloc import (
     ZONE_COLLECTABLE,
     ZONE_EXHAUSTIBLE,
@@ -71,6 +73,7 @@ __all__ = [
     "Servers",
     "SpacesExhausted",
     "Storm",
+    "System",
     "Table",
     "Thread",
     "Xoshiro",

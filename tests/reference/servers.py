@@ -154,8 +154,13 @@ class Servers:
         return th
 
     def start(self, close_gap: float = 0.0) -> None:
-        """Start the clock and seat every existing server thread, idle, blocked in mach_msg."""
+        """A new event loop: the clock started, every existing server thread seated, idle, blocked in mach_msg."""
         self.close_gap = close_gap
+        self.events, self.seq, self.now = [], 0, 0.0
+        self.threads, self.runq, self.rseq = [], [], 0
+        self.current, self.current_pri, self.quantum = None, 0, 0
+        self.started = self.cpu_end = self.phase = 0.0
+        self.sec_offset, self.load, self.runnable = 0, 1, 0
         if self.k.clock_phase == "random":
             self.phase = self.rng.uniform() * self.tick
             self.sec_offset = int(self.rng.uniform() * self.k.sched_tick_ticks)

@@ -1,4 +1,4 @@
-"""Reference of the storm kernels of ``zonemodel._kernels.engine``: the close burst and the open storm.
+"""Reference of the close burst of ``zonemodel._kernels.storms`` (the open storm is in :mod:`.system`).
 
 Clients open ports to /dev/null (each open: two kernel ports, a name in
 ext2fs, names in null and one in the client, every entry table grown as
@@ -15,15 +15,11 @@ from tests.reference.machine import (
     KERNEL_DEATHS,
     KallocMapFull,
     Machine,
-    NoMemory,
-    OutOfKernelMap,
-    SpacesExhausted,
     Table,
-    ZonePanic,
     ending,
 )
 from tests.reference.rng import Xoshiro
-from tests.reference.servers import NULL, Servers
+from tests.reference.servers import Servers
 
 
 @dataclass
@@ -37,6 +33,7 @@ class Storm:
     opened: int
     refused_ports: int
     closes_of: list[int]
+    emfile: int = 0
 
 
 def open_null(
@@ -98,6 +95,7 @@ def storm_setup(
     state: object,
     limits: object = None,
     servers_class: type = Servers,
+    nofile: int = 0,
     holder: list[Storm] | None = None,
 ) -> Storm:
     """Boot, start the clients and open every port (the deterministic part of a close burst).
@@ -118,9 +116,13 @@ def storm_setup(
     new_server_tables(m, null, ext2fs, names)
     srv.start_pools()
     clients, client_names = start_clients(m, processes)
+    base = list(client_names)
     port_bytes = k.port_size
     for _ in range(ports_each):
         for c in range(processes):
+            if nofile and client_names[c] - base[c] + 3 >= nofile:  # glibc: EMFILE, no RPC
+                storm.emfile += 1
+                continue
             if lim.ports_per_task and client_names[c] + 1 > lim.ports_per_task:  # type: ignore[attr-defined]
                 storm.refused_ports += 1
                 continue
@@ -156,6 +158,7 @@ def close_burst(
     limits: object = None,
     other: int = 0,
     servers_class: type | None = None,
+    nofile: int = 1024,
 ) -> dict[str, object]:
     """Reference for one run of zonemodel.close_burst (with remedies and the other user)."""
     k = kernel
@@ -163,14 +166,16 @@ def close_burst(
     limit, zone, other_opened = "", "", 0
     holder: list[Storm] = []
     try:
-        storm = storm_setup(kernel, processes, ports_each, policy, state, lim, servers_class or Servers, holder)
+        storm = storm_setup(kernel, processes, ports_each, policy, state, lim, servers_class or Servers, nofile, holder)
         close_phase(storm, close)
         m, srv, null, ext2fs = storm.machine, storm.servers, storm.null, storm.ext2fs
         if other:
-            if srv.pools[NULL].threads == 0:  # killed: a new null on this lookup
+            if srv.oom_kills:  # killed: its space is gone, and ext2fs starts a new null on this lookup
+                m.kfree(m.sizes[null.index] * k.entry_size, null.address)
                 null = Table(0, m.kalloc(m.sizes[0] * k.entry_size))
                 m.grow_table(null, k.null_names)
-                srv.spawn_thread()
+                for _ in range(policy.pool):  # type: ignore[attr-defined]
+                    srv.spawn_thread()
             task = m.system_task()
             if m.fork(task, k.server_names_per_process):  # a refused fork leaves the other user with nothing
                 assert task.table is not None
@@ -203,36 +208,5 @@ def close_burst(
         "latencies": srv.latencies,
         "remedies": (storm.refused_ports, srv.refused_quota, srv.refused_threads, srv.oom_kills),
         "other_opened": other_opened,
+        "emfile": storm.emfile,
     }
-
-
-def open_ports(kernel: zonemodel.Kernel, processes: int, ports: int) -> dict[str, object]:
-    """Reference for zonemodel.open_ports: opens in turn, a new null instance when null's table cannot grow."""
-    k = kernel
-    m = Machine(k)
-    m.boot_tasks(k.system_tasks, kernel_part=True)
-    null, ext2fs = Table(), Table()
-    names = {"null": k.null_names, "ext2fs": k.ext2fs_names}
-    per_instance = [0]
-    opened = failed = 0
-    limit = ""
-    try:
-        new_server_tables(m, null, ext2fs, names)
-        clients, client_names = start_clients(m, processes)
-        for i in range(processes * ports):
-            c = i % processes
-            try:
-                open_null(m, names, ext2fs, null, clients[c], client_names, c)
-            except KallocMapFull:
-                failed += 1
-                if names["null"] + k.null_names_per_open > m.sizes[null.index] - 1 and len(per_instance) < 64:
-                    per_instance.append(0)
-                    null = Table(0, m.kalloc(m.sizes[0] * k.entry_size))
-                    names["null"] = k.null_names
-                    m.grow_table(null, names["null"])
-                continue
-            opened += 1
-            per_instance[-1] += 1
-    except (ZonePanic, SpacesExhausted, OutOfKernelMap, NoMemory) as exc:
-        limit = ending(exc)[0]
-    return {"opened": opened, "failed": failed, "per_instance": tuple(per_instance), "ending": limit}

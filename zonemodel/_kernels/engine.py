@@ -63,6 +63,7 @@ from zonemodel._kernels.layout import (
     E_SIZE,
     E_TICKN,
     EF_CPU_END,
+    EF_GAP,
     EF_NOW,
     EF_PHASE,
     EF_SIZE,
@@ -121,7 +122,6 @@ from zonemodel._kernels.layout import (
     S_STUCK,
     S_THREADS,
     SP_CLOSE_CPU,
-    SP_CLOSE_GAP,
     SP_DECAY,
     SP_FIXED,
     SP_LEVEL,
@@ -159,6 +159,7 @@ from zonemodel._kernels.layout import (
     TH_STATE,
     TH_STEP,
     TR_NULL_THREADS,
+    TR_SIZE,
     TR_TIME,
     TR_ZONE_MAP_USED,
     Z_PCB,
@@ -193,6 +194,25 @@ def _new_engine(heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray,
         np.empty((thread_cap, TF_COLS), dtype=np.float64),
         np.empty(thread_cap, dtype=RQ_DTYPE),
     )
+
+
+@kernel
+def _quiet_engine(srv: ServerModel, state: np.ndarray, messages: int) -> Engine:
+    """An event loop outside a storm for *messages* notifications queued at once: every server thread seated, idle."""
+    seated = 0
+    for s in range(N_SERVERS):
+        seated += srv.sv[s, S_THREADS]
+    threads = seated + 2 * messages + 16
+    eng = _new_engine(
+        threads + messages + 16,
+        2 * messages + 1,
+        threads,
+        np.empty(0, dtype=np.float64),
+        np.empty((0, TR_SIZE), dtype=np.float64),
+    )
+    _start_clock(eng, srv, state)
+    _seat_threads(eng, srv)
+    return eng
 
 
 @kernel(inline=True)
@@ -650,9 +670,9 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         th[i, TH_MSG] -= 1
         if th[i, TH_MSG] == 0:
             _stop_running(eng, ST_DONE)
-        elif sp[SP_CLOSE_GAP] > 0:
+        elif eng.ef[EF_GAP] > 0:
             _stop_running(eng, ST_SLEEP)
-            _push(eng, t + _exp(state, sp[SP_CLOSE_GAP]), EV_READY, i, 0, t)
+            _push(eng, t + _exp(state, eng.ef[EF_GAP]), EV_READY, i, 0, t)
             tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
         else:
             tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])

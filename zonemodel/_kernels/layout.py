@@ -223,7 +223,8 @@ RM_REFUSED_QUOTA: Final = 5  # opens and spawns refused by kmem_quota
 RM_REFUSED_THREADS: Final = 6  # spawns refused by threads_per_task
 RM_OOM_KILLS: Final = 7  # times the OOM killer killed null
 RM_B_OPENED: Final = 8  # opens of the other user that succeeded
-RM_SIZE: Final = 9
+RM_EMFILE: Final = 9  # System (issue 12): opens glibc refused with EMFILE (the client's RLIMIT_NOFILE)
+RM_SIZE: Final = 10
 
 # Thread policy (int64 ``pi`` and float64 ``pf``).
 K_UNBOUNDED: Final = 0  # upstream libports 1997-2008: spawn at once, no limit
@@ -262,7 +263,8 @@ EF_NOW: Final = 0
 EF_CPU_END: Final = 1  # when the running thread's current piece of work ends
 EF_STARTED: Final = 2  # when it last got the CPU
 EF_PHASE: Final = 3  # time of clock tick 0
-EF_SIZE: Final = 4
+EF_GAP: Final = 4  # mean seconds a client sleeps between two closes (0: a tight loop)
+EF_SIZE: Final = 5
 
 # ---------------------------------------------------------------------------- scheduler
 # The 2005 uniprocessor scheduler (kern/sched_prim.c, kern/priority.c), as far as it decides
@@ -305,11 +307,10 @@ SP_DECAY: Final = 4  # factor on usage per scheduler tick
 SP_SPAWN_CPU: Final = 5  # CPU seconds cthread_fork takes
 SP_WALK_CPU: Final = 6  # CPU seconds per thread of the server for the first hurd_thread_self walk
 SP_CLOSE_CPU: Final = 7  # mean CPU seconds of one close() in a client's loop
-SP_CLOSE_GAP: Final = 8  # mean seconds a client sleeps between two closes (0: a tight loop)
-SP_PHASE: Final = 9  # 1: the run starts at a random point of the clock and scheduler ticks; 0: on a tick
-SP_FIXED: Final = 10  # 1: every request and close takes exactly its mean CPU time; 0: exponential about it
-SP_STALL: Final = 11  # chance, per other cleanup in progress, that a null cleanup leaves cntl->lock held
-SP_SIZE: Final = 12
+SP_PHASE: Final = 8  # 1: the run starts at a random point of the clock and scheduler ticks; 0: on a tick
+SP_FIXED: Final = 9  # 1: every request and close takes exactly its mean CPU time; 0: exponential about it
+SP_STALL: Final = 10  # chance, per other cleanup in progress, that a null cleanup leaves cntl->lock held
+SP_SIZE: Final = 11
 PRI_LOWEST: Final = 31  # NRQS - 1: the worst priority
 RQ_DTYPE: Final = np.dtype([("pri", np.int64), ("seq", np.int64), ("th", np.int64)])
 """One run-queue entry: better (lower) priority first, then first come first served."""
@@ -346,9 +347,36 @@ J_PROCESSES: Final = 0  # client processes
 J_PORTS_EACH: Final = 1  # ports each client opens (close burst), or opens in all (open storm)
 J_OTHER: Final = 2  # ports the other user opens after the storm
 J_MAX_FORKS: Final = 3  # timed fork bomb: forks at most
-J_SIZE: Final = 4
-JF_INTERVAL: Final = 0  # mean seconds between closes, or between forks of a timed bomb
-JF_SIZE: Final = 1
+J_NOFILE: Final = 4  # System (issue 12): each client's soft RLIMIT_NOFILE (3 descriptors taken by stdio); 0: none
+J_SIZE: Final = 5
+JF_INTERVAL: Final = 0  # mean CPU seconds of a close, or seconds between forks of a timed bomb
+JF_GAP: Final = 1  # a slow close: mean seconds each client sleeps between two closes (0: fast)
+JF_SIZE: Final = 2
+
+# ---------------------------------------------------------------------------- System (issue 12)
+# What a running System keeps between experiments besides the Machine and the servers' ``sv``
+# (int64 ``ys`` of a :class:`Live`).
+Y_POOLS: Final = 0  # 1: the servers' thread pools have started
+Y_SERVERS: Final = 1  # 1: null's and ext2fs's IPC spaces exist (the first lookup of /dev/null made them)
+Y_NULL_UP: Final = 2  # 1: the current null instance serves lookups; 0: dead, ext2fs restarts it on the next one
+Y_INSTANCES: Final = 3  # null instances started so far (the current one is Y_INSTANCES - 1)
+Y_HELD: Final = 4  # protids of the current null instance that live clients hold
+Y_DEAD_TABLE: Final = 5  # 1: the dead instance's entry table is still to be freed (tables[O_NULL])
+Y_SIZE: Final = 6
+# Earlier null instances (int64 rows of ``inst``, one per instance number): the wedged ones keep running.
+I_NAMES: Final = 0  # names in its space (= T_NAMES)
+I_TIDX: Final = 1  # size index of its entry table (= T_TIDX)
+I_ADDR: Final = 2  # its kalloc_map address (= T_ADDR)
+I_THREADS: Final = 3  # its threads (the current instance's are ``sv[NULL, S_THREADS]``)
+I_HELD: Final = 4  # its protids that live clients hold
+I_STATE: Final = 5  # I_*: what became of it
+I_SIZE: Final = 6
+I_NONE: Final = 0  # never started
+I_SERVING: Final = 1  # the current instance
+I_WEDGED: Final = 2  # its space could not grow: it runs, holds its names, and serves no new open
+I_DEAD: Final = 3  # killed (its space destroyed)
+MAX_INSTANCES: Final = 64  # null instances a System keeps count of
+
 
 # ---------------------------------------------------------------------------- replicate rows
 # What every experiment's kernel writes for one run: one record per replicate.
@@ -371,6 +399,7 @@ ROW_DTYPE: Final = np.dtype(
         ("peak_null_backlog", np.int64),  # storms: most notifications waiting in null's queue
         ("peak_ext2fs_backlog", np.int64),  # storms: the same for ext2fs
         ("p50_latency_ms", np.float64),  # storms: set by the experiment from the latencies
+        ("emfile", np.int64),  # System (issue 12), storms: opens glibc refused with EMFILE
     ]
 )
 """One replicate of any experiment, as the ``*_many`` kernels write it."""
@@ -451,6 +480,17 @@ class Engine(NamedTuple):
     """Per-thread floats (``TF_*`` columns)."""
     rq: np.ndarray
     """The run queue: a binary heap of :data:`RQ_DTYPE` entries."""
+
+
+class Live(NamedTuple):
+    """System (issue 12): what a running system keeps of its servers between experiments."""
+
+    tables: np.ndarray
+    """IPC tables (``T_*`` columns) of the current null instance (row ``O_NULL``) and of ext2fs (``O_EXT2FS``)."""
+    ys: np.ndarray
+    """Counters (``Y_*``)."""
+    inst: np.ndarray
+    """One row (``I_*``) per null instance, by instance number."""
 
 
 class Job(NamedTuple):

@@ -15,6 +15,7 @@ from zonemodel._kernels.engine import (
     _new_engine,
     _new_thread,
     _push,
+    _quiet_engine,
     _seat_threads,
     _serve,
     _setrun,
@@ -27,6 +28,7 @@ from zonemodel._kernels.jit import in_chunks, kernel
 from zonemodel._kernels.layout import (
     CHILD_LIMIT,
     CLIENT,
+    EF_GAP,
     EF_NOW,
     EV_ARRIVE,
     EXT2FS,
@@ -36,16 +38,30 @@ from zonemodel._kernels.layout import (
     G_NULL_NAMES,
     G_NULL_PER_OPEN,
     G_PORT_BYTES,
+    I_ADDR,
+    I_DEAD,
+    I_HELD,
+    I_NAMES,
+    I_SERVING,
+    I_SIZE,
+    I_STATE,
+    I_THREADS,
+    I_TIDX,
+    I_WEDGED,
     J_MAX_FORKS,
+    J_NOFILE,
     J_OTHER,
     J_PORTS_EACH,
     J_PROCESSES,
+    JF_GAP,
     JF_INTERVAL,
     KALLOC_MAP_FULL,
     L_PORTS,
     L_QUOTA,
     M_MAP_USED,
     M_PANIC_ZONE,
+    MAX_INSTANCES,
+    MSG_NOTIFY,
     MSG_RPC,
     N_SERVERS,
     NULL,
@@ -60,19 +76,28 @@ from zonemodel._kernels.layout import (
     PHASE_CLOSE,
     PHASE_OPEN,
     PHASE_OTHER,
+    PI_POOL,
     Q_NAMES,
     RM_B_OPENED,
     RM_CHARGE_A,
     RM_CHARGE_B,
+    RM_EMFILE,
+    RM_OOM_KILLS,
     RM_OPENED,
     RM_REFUSED_PORTS,
     RM_REFUSED_QUOTA,
     RM_SIZE,
     S_COLS,
+    S_COUNTER,
     S_EPOCH,
     S_PEAK_QUEUE,
     S_PEAK_THREADS,
+    S_QHEAD,
+    S_QTAIL,
+    S_RECEIVERS,
     S_SERVED,
+    S_STALLED,
+    S_STUCK,
     S_THREADS,
     SP_CLOSE_CPU,
     ST_NEW,
@@ -88,16 +113,24 @@ from zonemodel._kernels.layout import (
     WHO_BACKGROUND,
     WHO_CHILD,
     WHO_SERVER,
+    Y_DEAD_TABLE,
+    Y_HELD,
+    Y_INSTANCES,
+    Y_NULL_UP,
+    Y_POOLS,
+    Y_SERVERS,
+    Y_SIZE,
     Z_PORTS,
     ZONE_PANIC,
     Job,
+    Live,
     Machine,
     ServerModel,
     Workload,
 )
-from zonemodel._kernels.process import _grow_table, _kalloc, _spawn
+from zonemodel._kernels.process import _grow_table, _kalloc, _kfree, _spawn
 from zonemodel._kernels.remedies import _fatal
-from zonemodel._kernels.zalloc import _zalloc_n
+from zonemodel._kernels.zalloc import _zalloc_n, _zfree_n
 
 
 @kernel
@@ -154,11 +187,11 @@ def _new_servers(m: Machine, tables: np.ndarray) -> int:
 
 @kernel
 def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int) -> int:
-    """One ordinary process for each client row of *tables* from *first* on."""
+    """One ordinary process for each client row of *tables* from *first* on (0 names: a process that did not start)."""
     rec = np.empty(P_SIZE, dtype=np.int64)
     for c in range(first, tables.shape[0]):
         status = _spawn(m, base_q, 1, rec)
-        tables[c, T_NAMES] = base_q[Q_NAMES]
+        tables[c, T_NAMES] = base_q[Q_NAMES] if status == OK else 0
         tables[c, T_TIDX] = rec[P_TIDX]
         tables[c, T_ADDR] = rec[P_ADDR]
         if status != OK:
@@ -168,12 +201,13 @@ def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int)
 
 @kernel
 def _close_burst(
-    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, lat: np.ndarray, trace: np.ndarray
-) -> tuple[int, float, int]:
+    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, lat: np.ndarray,
+    trace: np.ndarray,
+) -> tuple[int, float, int]:  # fmt: skip
     """Client *c* closes its ``closes_of[c]`` ports to null, a thread of its own, and the servers serve.
 
     Every client is runnable at once, in order; each close takes CPU (and,
-    for a slow close, the client sleeps between two, ``SP_CLOSE_GAP``).
+    for a slow close, the client sleeps about *gap* seconds between two).
     Returns (status, time of the end, events processed).
     """
     closes = 0
@@ -184,6 +218,7 @@ def _close_burst(
         seated += srv.sv[s, S_THREADS]
     threads = seated + closes_of.shape[0] + 3 * closes + 16
     eng = _new_engine(threads + closes + 16, 2 * closes + 1, threads, lat, trace)
+    eng.ef[EF_GAP] = gap
     _start_clock(eng, srv, state)
     _seat_threads(eng, srv)
     for c in range(closes_of.shape[0]):
@@ -199,26 +234,143 @@ def _close_burst(
 
 
 @kernel
-def _other_opens(m: Machine, w: Workload, srv: ServerModel, tables: np.ndarray, other: int) -> int:
+def _new_live() -> Live:
+    """A freshly booted system's servers: no IPC space for null or ext2fs yet, no pool started."""
+    return Live(
+        np.zeros((O_CLIENT0, T_SIZE), dtype=np.int64),
+        np.zeros(Y_SIZE, dtype=np.int64),
+        np.zeros((MAX_INSTANCES, I_SIZE), dtype=np.int64),
+    )
+
+
+@kernel
+def _restart_null(m: Machine, srv: ServerModel, live: Live) -> int:
+    """ext2fs starts a new null instance on a lookup (libfshelp/fetch-root.c:179-192): a fresh space, first threads.
+
+    The dead instance's entry table, if one is left, is freed first (its space
+    was destroyed when it died).  The new instance starts with the policy's
+    first threads (one for libports) and serves no one yet.
+    """
+    ys, tables, sv = live.ys, live.tables, srv.sv
+    if ys[Y_DEAD_TABLE]:
+        _kfree(m, m.its[tables[O_NULL, T_TIDX]] * m.gp[G_ENTRY], tables[O_NULL, T_ADDR])
+        ys[Y_DEAD_TABLE] = 0
+    status = _new_table(m, tables, O_NULL, m.gp[G_NULL_NAMES])
+    if status != OK:
+        return status
+    for _ in range(srv.pi[PI_POOL]):
+        if _spawn_thread(m) != OK:
+            return ZONE_PANIC
+        sv[NULL, S_THREADS] += 1
+        sv[NULL, S_COUNTER] += 1
+        sv[NULL, S_RECEIVERS] += 1
+    sv[NULL, S_PEAK_THREADS] = max(sv[NULL, S_PEAK_THREADS], sv[NULL, S_THREADS])
+    i = ys[Y_INSTANCES]
+    if i < MAX_INSTANCES:
+        live.inst[i, I_STATE] = I_SERVING
+    ys[Y_INSTANCES] = i + 1
+    ys[Y_NULL_UP] = 1
+    ys[Y_HELD] = 0
+    return OK
+
+
+@kernel
+def _lookup(m: Machine, srv: ServerModel, live: Live) -> int:
+    """A lookup of /dev/null: on the first one the servers' spaces and pools start; a dead null is restarted.
+
+    Then null's and ext2fs's tables hold the names of the protids still alive
+    (null: ``G_NULL_PER_OPEN`` per protid of its own; ext2fs: one per protid of
+    any null instance still running).  Returns a status.
+    """
+    ys, tables, inst = live.ys, live.tables, live.inst
+    status = OK
+    if ys[Y_SERVERS] == 0:
+        status = _new_servers(m, tables)
+        if status == OK and ys[Y_POOLS] == 0:
+            status = _start_pools(m, srv)
+            ys[Y_POOLS] = 1
+        ys[Y_SERVERS] = 1
+        ys[Y_NULL_UP] = 1
+        ys[Y_INSTANCES] = 1
+        inst[0, I_STATE] = I_SERVING
+    elif ys[Y_NULL_UP] == 0:
+        status = _restart_null(m, srv, live)
+    held = ys[Y_HELD]
+    for i in range(min(ys[Y_INSTANCES], MAX_INSTANCES)):
+        if inst[i, I_STATE] == I_WEDGED:
+            held += inst[i, I_HELD]
+    tables[O_NULL, T_NAMES] = m.gp[G_NULL_NAMES] + m.gp[G_NULL_PER_OPEN] * ys[Y_HELD]
+    tables[O_EXT2FS, T_NAMES] = m.gp[G_EXT2FS_NAMES] + held
+    return status
+
+
+@kernel
+def _null_died(live: Live) -> None:
+    """The current null instance was killed: its protids are dead names, its table is freed on the restart."""
+    ys = live.ys
+    cur = ys[Y_INSTANCES] - 1
+    if 0 <= cur < MAX_INSTANCES:
+        live.inst[cur, I_STATE] = I_DEAD
+        live.inst[cur, I_HELD] = 0
+    ys[Y_NULL_UP] = 0
+    ys[Y_HELD] = 0
+    ys[Y_DEAD_TABLE] = 1
+
+
+@kernel
+def _fresh_queues(sv: np.ndarray) -> None:
+    """Start every server's queue at slot 0 of a new event loop's arrays (the queues are empty: nothing in flight)."""
+    for s in range(sv.shape[0]):
+        sv[s, S_QHEAD] = 0
+        sv[s, S_QTAIL] = 0
+
+
+@kernel
+def _release_held(m: Machine, srv: ServerModel, state: np.ndarray, held: int) -> int:
+    """Null died with *held* protids of earlier clients: each is destroyed and ext2fs hears of it.
+
+    The OOM killer's kill in a storm (:func:`.engine._kill_null`) notifies
+    ext2fs of the storm's own protids; those that clients of earlier
+    experiments held are released here, right after the storm's events, in
+    an event loop of their own.  Returns a status.
+    """
+    eng = _quiet_engine(srv, state, held)
+    _zfree_n(m.zones, Z_PORTS, held)
+    for _ in range(held):
+        _push(eng, 0.0, EV_ARRIVE, EXT2FS, MSG_NOTIFY, 0.0)
+    status, _ = _serve(m, eng, srv, state, np.inf)
+    return status
+
+
+@kernel
+def _may_open(m: Machine, w: Workload, srv: ServerModel, tables: np.ndarray, c: int, nofile: int) -> bool:
+    """Whether client row *c* may try one more open: glibc's RLIMIT_NOFILE first, then the remedies (counted)."""
+    rm, lim = srv.rm, srv.lim
+    if nofile > 0 and tables[c, T_NAMES] - w.base_q[Q_NAMES] + 3 >= nofile:
+        rm[RM_EMFILE] += 1  # hurd/alloc-fd.c: EMFILE, before any RPC
+        return False
+    if lim[L_PORTS] > 0 and tables[c, T_NAMES] + 1 > lim[L_PORTS]:
+        rm[RM_REFUSED_PORTS] += 1
+        return False
+    return True
+
+
+@kernel
+def _other_opens(m: Machine, w: Workload, srv: ServerModel, live: Live, mine: np.ndarray, other: int) -> int:
     """After the storm, the other user starts a process and opens *other* ports, one after the other.
 
     Every storm port is closed and served by then: null's and ext2fs's names
-    are free again (their tables keep their size).  If the OOM killer killed
-    null, ext2fs starts a new one on this lookup.  Returns a status; a refusal
-    only stops the opens.
+    are those of the protids still alive (their tables keep their size).  If
+    the OOM killer killed null, ext2fs starts a new one on this lookup.
+    *mine* (``O_CLIENT0 + 1`` rows) receives the process's table.  Returns a
+    status; a refusal only stops the opens.
     """
     lim, rm = srv.lim, srv.rm
-    mine = np.zeros((O_CLIENT0 + 1, T_SIZE), dtype=np.int64)
-    mine[O_NULL, :] = tables[O_NULL, :]
-    mine[O_EXT2FS, :] = tables[O_EXT2FS, :]
-    mine[O_NULL, T_NAMES] = m.gp[G_NULL_NAMES]
-    mine[O_EXT2FS, T_NAMES] = m.gp[G_EXT2FS_NAMES]
-    if srv.sv[NULL, S_THREADS] == 0:
-        status = _new_table(m, mine, O_NULL, m.gp[G_NULL_NAMES])
-        if status == OK:
-            status = _spawn_thread(m)
-        if status != OK:
-            return status
+    status = _lookup(m, srv, live)
+    if status != OK:
+        return status
+    mine[O_NULL, :] = live.tables[O_NULL, :]
+    mine[O_EXT2FS, :] = live.tables[O_EXT2FS, :]
     status = _new_clients(m, w.base_q, mine, O_CLIENT0)
     port_bytes = m.gp[G_PORT_BYTES]
     for _ in range(other):
@@ -232,30 +384,38 @@ def _other_opens(m: Machine, w: Workload, srv: ServerModel, tables: np.ndarray, 
         if status == OK:
             rm[RM_CHARGE_B] += 2 * port_bytes
             rm[RM_B_OPENED] += 1
+            live.ys[Y_HELD] += 1
+    live.tables[O_NULL, :] = mine[O_NULL, :]
+    live.tables[O_EXT2FS, :] = mine[O_EXT2FS, :]
     return status if _fatal(status) else OK
 
 
 @kernel
 def _burst_run(
-    m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, job: Job, lat: np.ndarray, trace: np.ndarray,
-    rows: np.ndarray, r: int,
+    m: Machine, w: Workload, srv: ServerModel, live: Live, state: np.ndarray, job: Job, lat: np.ndarray,
+    trace: np.ndarray, rows: np.ndarray, r: int, tables: np.ndarray, mine: np.ndarray,
 ) -> None:  # fmt: skip
-    """One close burst on a booted machine: start the clients, open every port, then close them all.
+    """One close burst on a running system: start the clients, open every port, then close them all.
 
-    Under ``ports_per_task`` a client's open fails once it holds that many
-    names; under ``kmem_quota`` an open that would take the storm's user past
-    its quota fails (each open charges its two kernel ports).  After the storm,
-    if the kernel is alive, the other user opens ``job.ji[J_OTHER]`` ports
-    (:func:`_other_opens`).  ``rows[r]`` receives the status, the phase it
-    ended in, the ports opened, the events and the simulated end time.
+    The lookup starts the servers on a fresh system and restarts a dead null
+    (:func:`_lookup`).  A client whose descriptors reach ``job.ji[J_NOFILE]``
+    (three taken by stdin, stdout and stderr) gets EMFILE from glibc and no
+    RPC is made.  Under ``ports_per_task`` a client's open fails once it holds
+    that many names; under ``kmem_quota`` an open that would take the storm's
+    user past its quota fails (each open charges its two kernel ports).  After
+    the storm, if the kernel is alive, the other user opens ``job.ji[J_OTHER]``
+    ports (:func:`_other_opens`, its process in *mine*).  *tables* (``O_CLIENT0
+    + processes`` rows) receives the clients' tables.  ``rows[r]`` receives the
+    status, the phase it ended in, the ports opened, the events and the
+    simulated end time.
     """
     row = rows[r]
     lim, rm = srv.lim, srv.rm
     processes = job.ji[J_PROCESSES]
-    tables = np.zeros((O_CLIENT0 + processes, T_SIZE), dtype=np.int64)
-    status = _new_servers(m, tables)
-    if status == OK:
-        status = _start_pools(m, srv)
+    nofile = job.ji[J_NOFILE]
+    status = _lookup(m, srv, live)
+    tables[O_NULL, :] = live.tables[O_NULL, :]
+    tables[O_EXT2FS, :] = live.tables[O_EXT2FS, :]
     if status == OK:
         status = _new_clients(m, w.base_q, tables, O_CLIENT0)
     if status != OK:
@@ -266,26 +426,36 @@ def _burst_run(
     closes_of = np.zeros(processes, dtype=np.int64)
     for _ in range(job.ji[J_PORTS_EACH]):
         for c in range(processes):
-            if lim[L_PORTS] > 0 and tables[O_CLIENT0 + c, T_NAMES] + 1 > lim[L_PORTS]:
-                rm[RM_REFUSED_PORTS] += 1
+            if not _may_open(m, w, srv, tables, O_CLIENT0 + c, nofile):
                 continue
             if lim[L_QUOTA] > 0 and rm[RM_CHARGE_A] + 2 * port_bytes > lim[L_QUOTA]:
                 rm[RM_REFUSED_QUOTA] += 1
                 continue
             status = _open_one(m, tables, O_CLIENT0 + c)
-            if status != OK:
-                row.status, row.phase, row.count = status, PHASE_OPEN, opened
+            if status != OK:  # the storm stops here; its clients keep what they opened
+                row.status, row.phase, row.count, row.emfile = status, PHASE_OPEN, opened, rm[RM_EMFILE]
+                live.ys[Y_HELD] += opened
+                live.tables[O_NULL, :] = tables[O_NULL, :]
+                live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
                 return
             if lim[L_QUOTA] > 0:
                 rm[RM_CHARGE_A] += 2 * port_bytes
             opened += 1
             closes_of[c] += 1
-    rm[RM_OPENED] = opened
-    status, end, events = _close_burst(m, srv, state, closes_of, lat, trace)
+    row.emfile = rm[RM_EMFILE]
+    rm[RM_OPENED] = opened  # the storm's protids, which an OOM kill of null destroys
+    live.tables[O_NULL, :] = tables[O_NULL, :]
+    live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
+    status, end, events = _close_burst(m, srv, state, closes_of, job.jf[JF_GAP], lat, trace)
+    if rm[RM_OOM_KILLS] > 0:
+        held = live.ys[Y_HELD]
+        _null_died(live)
+        if status == OK and held > 0:
+            status = _release_held(m, srv, state, held)
     row.status, row.phase, row.count, row.events = status, PHASE_CLOSE, opened, events
     row.end_us = int(end * 1e6)
     if status == OK and job.ji[J_OTHER] > 0:
-        status = _other_opens(m, w, srv, tables, job.ji[J_OTHER])
+        status = _other_opens(m, w, srv, live, mine, job.ji[J_OTHER])
         if status != OK:
             row.status, row.phase = status, PHASE_OTHER
 
@@ -309,7 +479,9 @@ def _burst_chunk(
         srv = _replicate_servers(srv0, rms[r])
         lat = np.empty(lats.shape[1], dtype=np.float64)
         trace = np.empty((0, TR_SIZE), dtype=np.float64)
-        _burst_run(m, w, srv, states[r].copy(), job, lat, trace, rows, r)
+        tables = np.zeros((O_CLIENT0 + job.ji[J_PROCESSES], T_SIZE), dtype=np.int64)
+        mine = np.zeros((O_CLIENT0 + 1, T_SIZE), dtype=np.int64)
+        _burst_run(m, w, srv, _new_live(), states[r].copy(), job, lat, trace, rows, r, tables, mine)
         row = rows[r]
         row.panic_zone = m.ms[M_PANIC_ZONE]
         row.zone_map_pages = m.ms[M_MAP_USED]
@@ -323,42 +495,81 @@ def _burst_chunk(
 
 
 @kernel
-def _open_storm(m: Machine, w: Workload, job: Job, per_instance: np.ndarray) -> tuple[int, int, int, int]:
+def _wedge_null(srv: ServerModel, live: Live) -> None:
+    """Null's own entry table could not grow: the instance is wedged (it runs on, keeping its names and threads)."""
+    ys, sv = live.ys, srv.sv
+    cur = ys[Y_INSTANCES] - 1
+    row = live.inst[cur]
+    row[I_NAMES] = live.tables[O_NULL, T_NAMES]
+    row[I_TIDX] = live.tables[O_NULL, T_TIDX]
+    row[I_ADDR] = live.tables[O_NULL, T_ADDR]
+    row[I_THREADS] = sv[NULL, S_THREADS]
+    row[I_HELD] = ys[Y_HELD]
+    row[I_STATE] = I_WEDGED
+    sv[NULL, S_THREADS] = 0
+    sv[NULL, S_COUNTER] = 0
+    sv[NULL, S_RECEIVERS] = 0
+    sv[NULL, S_STALLED] = 0  # the next instance starts sound
+    sv[NULL, S_STUCK] = 0
+    ys[Y_NULL_UP] = 0
+    ys[Y_HELD] = 0
+
+
+@kernel
+def _open_storm(
+    m: Machine, w: Workload, srv: ServerModel, live: Live, job: Job, tables: np.ndarray, held: np.ndarray,
+    per_instance: np.ndarray,
+) -> tuple[int, int, int, int]:  # fmt: skip
     """Clients open ``job.ji[J_PORTS_EACH]`` ports to /dev/null in all, round robin, and keep them (a leak).
 
-    When null's own entry table cannot grow, that null instance is finished:
-    every later open through it fails, and ext2fs starts a new instance on
-    the next lookup (a fresh space; the old one keeps its names).  Opens
-    that fail for other reasons (a client's table) count as open() errors.
-    ``per_instance[i]`` receives the opens served by instance *i*.  Returns
-    (status, opens, failed opens, instances).
+    A client whose descriptors reach ``job.ji[J_NOFILE]`` gets EMFILE from
+    glibc (``srv.rm[RM_EMFILE]`` counts them).  When null's own entry table
+    cannot grow, that instance is wedged (:func:`_wedge_null`): every later
+    open through it fails, and ext2fs starts a new instance on the next lookup
+    (a fresh space; the old one keeps its names).  Opens that fail for other
+    reasons (a client's table) count as open() errors.  *tables* receives the
+    clients' tables, ``held[i]`` the protids of instance *i* they hold, and
+    ``per_instance[i]`` the opens served by the *i*-th instance this storm
+    used.  Returns (status, opens, failed opens, instances used).
     """
     processes = job.ji[J_PROCESSES]
-    tables = np.zeros((O_CLIENT0 + processes, T_SIZE), dtype=np.int64)
-    status = _new_servers(m, tables)
+    nofile = job.ji[J_NOFILE]
+    ys = live.ys
+    status = _lookup(m, srv, live)
     if status == OK:
         status = _new_clients(m, w.base_q, tables, O_CLIENT0)
     if status != OK:
         return status, 0, 0, 0
+    first = ys[Y_INSTANCES] - 1
     opened = failed = 0
-    instance = 0
     for i in range(job.ji[J_PORTS_EACH]):
-        status = _open_one(m, tables, O_CLIENT0 + i % processes)
+        c = O_CLIENT0 + i % processes
+        if not _may_open(m, w, srv, tables, c, nofile):
+            continue
+        if ys[Y_NULL_UP] == 0:
+            status = _lookup(m, srv, live)
+            if status != OK:
+                return status, opened, failed, ys[Y_INSTANCES] - first
+        tables[O_NULL, :] = live.tables[O_NULL, :]
+        tables[O_EXT2FS, :] = live.tables[O_EXT2FS, :]
+        status = _open_one(m, tables, c)
+        live.tables[O_NULL, :] = tables[O_NULL, :]
+        live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
+        cur = ys[Y_INSTANCES] - 1
         if status == OK:
             opened += 1
-            per_instance[instance] += 1
+            ys[Y_HELD] += 1
+            if cur < MAX_INSTANCES:  # the System refuses to start more instances than it keeps count of
+                held[cur] += 1
+            per_instance[min(cur - first, MAX_INSTANCES - 1)] += 1
             continue
         if status != KALLOC_MAP_FULL:
-            return status, opened, failed, instance + 1
+            return status, opened, failed, cur - first + 1
         failed += 1
         full = tables[O_NULL, T_NAMES] + m.gp[G_NULL_PER_OPEN] > m.its[tables[O_NULL, T_TIDX]] - 1
-        if full and instance + 1 < per_instance.shape[0]:
-            # null's table is what could not grow: this instance is dead; ext2fs starts another.
-            instance += 1
-            status = _new_table(m, tables, O_NULL, m.gp[G_NULL_NAMES])
-            if status != OK:
-                return status, opened, failed, instance + 1
-    return OK, opened, failed, instance + 1
+        if full and cur + 1 < MAX_INSTANCES:
+            _wedge_null(srv, live)  # null's table is what could not grow; ext2fs starts another on the next open
+    return OK, opened, failed, ys[Y_INSTANCES] - first
 
 
 @kernel

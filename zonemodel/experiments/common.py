@@ -152,6 +152,9 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_burst_run": 7,
     "_burst_chunk": 2,
     "_open_storm": 1,
+    "_exit_clients": 1,
+    "_kill_clients": 2,
+    "_kill_null_instances": 2,
 }
 """About how long compiling each kernel called from Python takes on two cores, with the kernels it calls
 (measured with ``zonemodel.warmup()`` and an empty cache); unknown ones count 5 s."""
@@ -330,8 +333,8 @@ def server_model(
     )
 
 
-def scheduler_array(kernel: Kernel, *, gap: float = 0.0) -> np.ndarray:
-    """The scheduler's parameters (``SP_*``) of *kernel*; *gap* is a client's sleep between two closes."""
+def scheduler_array(kernel: Kernel) -> np.ndarray:
+    """The scheduler's parameters (``SP_*``) of *kernel*."""
     sp = np.zeros(L.SP_SIZE, dtype=np.float64)
     sp[L.SP_TICK] = 1.0 / kernel.hz
     sp[L.SP_QUANTUM] = kernel.quantum_ticks
@@ -341,7 +344,6 @@ def scheduler_array(kernel: Kernel, *, gap: float = 0.0) -> np.ndarray:
     sp[L.SP_SPAWN_CPU] = kernel.thread_start_cpu
     sp[L.SP_WALK_CPU] = kernel.thread_walk_cpu
     sp[L.SP_CLOSE_CPU] = kernel.close_interval_fast
-    sp[L.SP_CLOSE_GAP] = gap
     sp[L.SP_PHASE] = 1.0 if kernel.clock_phase == "random" else 0.0
     sp[L.SP_FIXED] = 1.0 if kernel.cpu_times == "fixed" else 0.0
     sp[L.SP_STALL] = kernel.null_stall_chance
@@ -355,15 +357,30 @@ def base_priorities(kernel: Kernel) -> np.ndarray:
     return prio
 
 
-def job(*, processes: int = 0, ports_each: int = 0, other: int = 0, max_forks: int = 0, interval: float = 0.0) -> L.Job:
-    """The numbers of one storm or timed bomb as the kernels' :class:`~zonemodel._kernels.layout.Job`."""
+def job(
+    *,
+    processes: int = 0,
+    ports_each: int = 0,
+    other: int = 0,
+    max_forks: int = 0,
+    interval: float = 0.0,
+    nofile: int = 0,
+    gap: float = 0.0,
+) -> L.Job:
+    """The numbers of one storm or timed bomb as the kernels' :class:`~zonemodel._kernels.layout.Job`.
+
+    *nofile* is each client's soft RLIMIT_NOFILE (0: none); *gap* is a slow
+    close's mean sleep of a client between two closes (0: a fast close).
+    """
     ji = np.zeros(L.J_SIZE, dtype=np.int64)
+    ji[L.J_NOFILE] = nofile
     ji[L.J_PROCESSES] = processes
     ji[L.J_PORTS_EACH] = ports_each
     ji[L.J_OTHER] = other
     ji[L.J_MAX_FORKS] = max_forks
     jf = np.zeros(L.JF_SIZE, dtype=np.float64)
     jf[L.JF_INTERVAL] = interval
+    jf[L.JF_GAP] = gap
     return L.Job(ji, jf)
 
 

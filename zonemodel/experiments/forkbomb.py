@@ -18,7 +18,7 @@ computed in parallel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Literal, overload
 
 import numpy as np
@@ -230,11 +230,17 @@ def _run(
 
 
 def _once(
-    booted: Booted, spec: _Spec, stream: np.ndarray, children: np.ndarray
+    booted: Booted,
+    spec: _Spec,
+    stream: np.ndarray,
+    children: np.ndarray,
+    servers: L.ServerModel | None = None,
+    most: int | None = None,
 ) -> tuple[np.ndarray, dict[str, int], dict[str, int]]:
     """One bomb on *booted*, in place: its replicate row, the remedies that acted, the servers' peak threads.
 
-    *children* (rows of ``P_*``) receives the children's records (slow bombs only).
+    *children* (rows of ``P_*``) receives the children's records (slow bombs only).  A timed bomb
+    runs against *servers* (a running system's; fresh ones if None) and forks at most *most* times.
     """
     rows = new_rows(1)
     row = rows[0]
@@ -248,6 +254,9 @@ def _once(
         )
     elif spec.mode == "timed":
         srv, numbers = _timed_parts(spec)
+        srv = servers or srv
+        if most is not None:
+            numbers.ji[L.J_MAX_FORKS] = min(int(numbers.ji[L.J_MAX_FORKS]), most)
         row["count"], row["status"], row["who"], row["background"] = _bomb_timed(
             booted.machine, w, srv, stream, numbers
         )
@@ -291,14 +300,24 @@ def result(
     )
 
 
-def run_once(spec: _Spec, stream: np.ndarray, booted: Booted | None = None) -> tuple[ForkBombResult, np.ndarray]:
-    """One bomb, on a fresh system or on *booted*: the result and the children's records (``P_*`` rows)."""
+def run_once(
+    spec: _Spec,
+    stream: np.ndarray,
+    booted: Booted | None = None,
+    *,
+    servers: L.ServerModel | None = None,
+    most: int | None = None,
+) -> tuple[ForkBombResult, np.ndarray]:
+    """One bomb, on a fresh system or on *booted*: the result and the children's records (``P_*`` rows).
+
+    *servers* and *most* are those of :func:`_once` (a timed bomb on a running system).
+    """
     booted, gate = _gate(spec, booted)
     if gate["status"][0] != L.OK:
         threads = dict.fromkeys(SERVER_NAMES, 0) if spec.mode == "timed" else {}
         return result(booted, spec, gate[0], {}, threads), np.empty((0, L.P_SIZE), dtype=np.int64)
     children = np.empty((int(booted.machine.gp[L.G_MAX_CHILDREN]) + 1, L.P_SIZE), dtype=np.int64)
-    rows, acted, threads = _once(booted, spec, stream, children)
+    rows, acted, threads = _once(booted, spec, stream, children, servers, most)
     count = int(rows[0]["count"]) if spec.mode == "slow" else 0
     return result(booted, spec, rows[0], acted, threads), children[:count]
 
@@ -413,10 +432,19 @@ def fork_bomb(
     ss = as_seed_sequence(seed)
     shown = check_progress(progress)
     _notice(spec, n > 1)
-    booted = up_or_raise(spec.kernel)
-    if n == 1:
-        return replace(run_once(spec, replicate_states(ss, 1)[0].copy(), booted)[0], seed=ss)
-    return _distribution(spec, ss, n, shown, booted)
+    if n == 1:  # a fresh System, one experiment
+        from zonemodel.experiments.system import System
+
+        return System(spec.kernel, seed=ss).fork_bomb(
+            start=spec.start,
+            chain=spec.chain,
+            user=spec.user,
+            interval=interval,
+            policy=spec.policy,
+            limits=spec.limits,
+            other=spec.other,
+        )
+    return _distribution(spec, ss, n, shown, up_or_raise(spec.kernel))
 
 
 def _distribution(

@@ -24,7 +24,10 @@ __all__ = [
     "CloseBurstRuns",
     "ForkBombResult",
     "ForkBombRuns",
+    "KillResult",
     "OpenPortsResult",
+    "ServerTable",
+    "ServerUsage",
     "ZoneUsage",
     "format_zone_table",
     "zone_usage",
@@ -322,6 +325,8 @@ class CloseBurstResult(Record):
     """Ports the other user opened after the storm (with ``other=``)."""
     other_completed: bool | None = None
     """Whether the other user opened all its ports (``None`` without ``other=``)."""
+    emfile: int = 0
+    """Opens glibc refused with EMFILE: the client had ``nofile - 3`` descriptors open already (no RPC made)."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
     """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
@@ -333,8 +338,9 @@ class CloseBurstResult(Record):
 
     def __repr__(self) -> str:
         return (
-            f"CloseBurstResult({self.outcome!r}, opened={self.opened}, policy={self.policy!r}, "
-            f"null threads={self.peak_threads['null']}, message={self.message!r})"
+            f"CloseBurstResult({self.outcome!r}, opened={self.opened}, "
+            + (f"emfile={self.emfile}, " if self.emfile else "")
+            + f"policy={self.policy!r}, null threads={self.peak_threads['null']}, message={self.message!r})"
         )
 
 
@@ -380,6 +386,8 @@ class CloseBurstRuns(Record):
     """Median notification latency in each run, in milliseconds."""
     zone_map_used: tuple[int, ...] = ()
     """Bytes of the zone map taken at the end of each run."""
+    emfile: tuple[int, ...] = ()
+    """Per run, opens glibc refused with EMFILE (the clients' ``nofile``)."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
     """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
     seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
@@ -462,6 +470,8 @@ class OpenPortsResult(Record):
     """Bytes of the zone map taken at the end."""
     kalloc_map_free: int
     """Bytes of kalloc_map still free at the end."""
+    emfile: int = 0
+    """Opens glibc refused with EMFILE (``errno`` 24): the client had ``nofile - 3`` descriptors open already."""
     kernel: Kernel | None = field(default=None, compare=False, repr=False)
     """The kernel that made the result (not compared by ``==`` or :meth:`~zonemodel.model.records.Record.equals`)."""
 
@@ -470,6 +480,109 @@ class OpenPortsResult(Record):
 
     def __repr__(self) -> str:
         return (
-            f"OpenPortsResult(opened={self.opened}, failed={self.failed}, instances={self.instances}, "
+            f"OpenPortsResult(opened={self.opened}, failed={self.failed}, "
+            + (f"emfile={self.emfile}, " if self.emfile else "")
+            + f"instances={self.instances}, "
             f"survived={self.survived}, message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True)
+class ServerUsage(Record):
+    """One server of a running :class:`zonemodel.System`, between experiments.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> system = zonemodel.System(zonemodel.gnumach(2005), seed=1)
+    >>> _ = system.open_ports(processes=1, ports_each=10)
+    >>> system.servers().server("null")
+    ServerUsage('null', instances=1, running=1, threads=1, names=36)
+    """
+
+    name: str
+    """The server (``proc``, ``auth``, ``exec``, ``term``, ``ext2fs``, ``null``)."""
+    instances: int
+    """Instances started so far (null: ext2fs starts a new one after one died or was wedged)."""
+    running: int
+    """Instances running now (null: the serving one and the wedged ones, whose space could not grow)."""
+    threads: int
+    """Threads of its running instances (they never exit: libports 1997-2008)."""
+    idle_threads: int
+    """Of those, threads waiting for a message (between experiments, all of them: nothing is in flight)."""
+    names: int | None
+    """Names in the IPC spaces of its running instances; None for proc, auth, exec and term (one pooled table)."""
+    held: int
+    """Ports of its running instances that live clients hold (null's protids), or 0."""
+    kernel_bytes: int
+    """Zone memory its threads take (thread, pcb, two ports each) plus its entry tables' bytes."""
+    table_entries: int | None = None
+    """Entries of the entry table of its serving instance (null, ext2fs), or None."""
+
+    def __repr__(self) -> str:
+        return (
+            f"ServerUsage({self.name!r}, instances={self.instances}, running={self.running}, "
+            f"threads={self.threads}, names={self.names})"
+        )
+
+
+@dataclass(frozen=True)
+class ServerTable(Record):
+    """The servers of a running :class:`zonemodel.System`: one :class:`ServerUsage` each.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> zonemodel.System(zonemodel.gnumach(2005), seed=1).servers().server("null").instances
+    0
+    """
+
+    rows: tuple[ServerUsage, ...]
+    """One row per server, in the kernels' order."""
+
+    def server(self, name: str) -> ServerUsage:
+        """The row of server *name*."""
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise ParameterError(f'"name" must be one of {", ".join(repr(r.name) for r in self.rows)}, got {name!r}')
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.rows]
+
+    def __repr__(self) -> str:
+        inside = ", ".join(f"{r.name}={r.threads}" for r in self.rows)
+        return f"ServerTable(threads: {inside})"
+
+
+@dataclass(frozen=True)
+class KillResult(Record):
+    """What killing a server or an experiment's clients on a running :class:`zonemodel.System` did.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> system = zonemodel.System(zonemodel.gnumach(2005), seed=1)
+    >>> _ = system.open_ports(processes=1, ports_each=10)
+    >>> system.kill("null")
+    KillResult('null', notifications=10, outcome='survived', message='')
+    """
+
+    target: str
+    """What was killed (``"null"`` or ``"clients"``)."""
+    notifications: int
+    """No-senders notifications the deaths sent (to ext2fs for null; to null for its clients)."""
+    outcome: Outcome
+    """``"survived"``, or ``"panic"`` if serving them exhausted the zone map."""
+    message: str
+    """The panic line, or ``""``."""
+    peak_threads: dict[str, int]
+    """Threads of each server at the end (they never exit)."""
+    zone_map_used: int
+    """Bytes of the zone map taken at the end."""
+
+    def __repr__(self) -> str:
+        return (
+            f"KillResult({self.target!r}, notifications={self.notifications}, outcome={self.outcome!r}, "
+            f"message={self.message!r})"
         )

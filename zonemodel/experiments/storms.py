@@ -18,6 +18,7 @@ import numpy as np
 
 from zonemodel._kernels import layout as L
 from zonemodel._kernels.storms import _burst_chunk, _burst_many, _burst_run, _open_storm
+from zonemodel._kernels.system import _exit_clients
 from zonemodel.errors import ParameterError
 from zonemodel.experiments.common import (
     BOOT_KERNELS,
@@ -69,8 +70,24 @@ MAX_PORT_RUNS: Final = 1_000_000_000
 """The most ports one ``close_burst(runs=N)`` call opens and closes in all: N x processes x ports_each."""
 BATCH_LATENCY_SLOTS: Final = 1 << 22
 """Latency slots (8 bytes each, 32 MiB) one batch of ``close_burst(runs=N)`` keeps at once."""
-MAX_NULL_INSTANCES: Final = 64
-"""null instances an open storm keeps count of (ext2fs starts a new one when one fails)."""
+MAX_NULL_INSTANCES: Final = L.MAX_INSTANCES
+"""null instances a system keeps count of (ext2fs starts a new one when one fails)."""
+NOFILE: Final = 1024
+"""A client's soft ``RLIMIT_NOFILE`` in 2005: glibc's Hurd port sets it to 1024 (``hurd/hurdrlimit.c:48``
+@c2d526774a, since 8acd0bf21b of 2000-03-26), and ``hurd/alloc-fd.c:79-131`` returns EMFILE past it; stdin,
+stdout and stderr take three descriptors, so a client opens at most 1021 ports unless it raised its limit."""
+MAX_NOFILE: Final = 1 << 20
+"""The largest ``nofile`` accepted (a client that raised its soft limit, up to 1 048 576 descriptors)."""
+
+
+def check_nofile(nofile: object) -> int:
+    """``nofile``: a client's soft RLIMIT_NOFILE, an integer between 4 (stdio and one more) and ``MAX_NOFILE``."""
+    if isinstance(nofile, bool) or not isinstance(nofile, (int, np.integer)) or not 4 <= nofile <= MAX_NOFILE:
+        raise ParameterError(
+            f'"nofile" must be an integer between 4 and {MAX_NOFILE} (each client\'s soft RLIMIT_NOFILE; '
+            f"stdin, stdout and stderr take 3), got {nofile!r}"
+        )
+    return int(nofile)
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,7 @@ class _Storm:
     policy: ThreadPolicy
     limits: Limits | None
     other: int
+    nofile: int = NOFILE
 
 
 def check_storm(
@@ -95,6 +113,7 @@ def check_storm(
     policy: object = UPSTREAM_1997,
     limits: object = None,
     other: object = 0,
+    nofile: object = NOFILE,
 ) -> _Storm:
     """Check every argument of a close burst once (whether the kernel boots is the caller's to check)."""
     k = check_kernel(kernel)
@@ -107,7 +126,7 @@ def check_storm(
     if limits is not None and not isinstance(limits, Limits):
         raise ParameterError(f'"limits" must be None or a zonemodel.Limits, got {limits!r}')
     n_other = check_count("other", other, 0, 1_000_000)
-    return _Storm(k, n_proc, n_ports, mode, pol, limits, n_other)
+    return _Storm(k, n_proc, n_ports, mode, pol, limits, n_other, check_nofile(nofile))
 
 
 def _parts(storm: _Storm, booted: Booted | None = None) -> tuple[Booted, L.Workload, L.ServerModel, L.Job]:
@@ -115,10 +134,15 @@ def _parts(storm: _Storm, booted: Booted | None = None) -> tuple[Booted, L.Workl
     booted = booted or Booted.up(storm.kernel)
     k = storm.kernel
     interval = k.close_interval_fast if storm.close == "fast" else k.close_interval_slow
-    numbers = job(processes=storm.processes, ports_each=storm.ports_each, other=storm.other, interval=interval)
-    srv = server_model(k, storm.policy, storm.limits)
-    srv.sp[L.SP_CLOSE_GAP] = k.close_interval_slow if storm.close == "slow" else 0.0
-    return booted, booted.workload(), srv, numbers
+    numbers = job(
+        processes=storm.processes,
+        ports_each=storm.ports_each,
+        other=storm.other,
+        interval=interval,
+        nofile=storm.nofile,
+        gap=k.close_interval_slow if storm.close == "slow" else 0.0,
+    )
+    return booted, booted.workload(), server_model(k, storm.policy, storm.limits), numbers
 
 
 def _words(row: np.void, boot_message: str = "") -> tuple[Outcome, str, str]:
@@ -141,6 +165,7 @@ def close_burst(
     policy: PolicyKey | ThreadPolicy = ...,
     limits: Limits | None = ...,
     other: int = ...,
+    nofile: int = ...,
     runs: Literal[1] = ...,
     seed: SeedLike = ...,
     progress: bool | None = ...,
@@ -157,6 +182,7 @@ def close_burst(
     policy: PolicyKey | ThreadPolicy = ...,
     limits: Limits | None = ...,
     other: int = ...,
+    nofile: int = ...,
     runs: int,
     seed: SeedLike = ...,
     progress: bool | None = ...,
@@ -172,6 +198,7 @@ def close_burst(
     policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
     other: int = 0,
+    nofile: int = NOFILE,
     runs: int = 1,
     seed: SeedLike = None,
     progress: bool | None = None,
@@ -197,6 +224,12 @@ def close_burst(
         killer kills null when a kernel resource runs short.
     other
         Ports a second user opens after the storm, on the same system.
+    nofile
+        Each client's soft ``RLIMIT_NOFILE``: 1024 by default, glibc's value on
+        the Hurd in 2005 (``hurd/hurdrlimit.c:48`` @c2d526774a).  stdin, stdout
+        and stderr take 3 descriptors, so past ``nofile - 3`` opens a client's
+        open() fails with EMFILE before any RPC (``result.emfile`` counts them).
+        Pass more (at most 1 048 576) for a client that raised its limit.
     runs, seed, progress
         As for :func:`zonemodel.fork_bomb`; *runs* is at most 1 000 000, and
         ``runs x processes x ports_each`` at most 10**9 ports (``MAX_PORT_RUNS``).
@@ -216,16 +249,25 @@ def close_burst(
     ('survived', 200)
     """
     storm = check_storm(
-        kernel, processes=processes, ports_each=ports_each, close=close, policy=policy, limits=limits, other=other
+        kernel,
+        processes=processes,
+        ports_each=ports_each,
+        close=close,
+        policy=policy,
+        limits=limits,
+        other=other,
+        nofile=nofile,
     )
     total = storm.processes * storm.ports_each
     n = check_runs(runs, min(MAX_RUNS, MAX_PORT_RUNS // total), f" for storms of {total} ports")
     ss = as_seed_sequence(seed)
     shown = check_progress(progress)
-    compile_notice(*BOOT_KERNELS, _burst_run if n == 1 else _burst_chunk)
+    compile_notice(*BOOT_KERNELS, *((_burst_run, _exit_clients) if n == 1 else (_burst_chunk,)))
+    if n == 1:  # a fresh System, one experiment
+        from zonemodel.experiments.system import System
+
+        return System(storm.kernel, seed=ss)._run_storm(storm)
     booted = up_or_raise(storm.kernel)
-    if n == 1:
-        return _single(storm, ss, booted)
     summary = Summary(other=storm.other, kernel=storm.kernel)
     in_batches(
         lambda first, count: _run(storm, ss, first, count, booted),
@@ -238,14 +280,23 @@ def close_burst(
     return summary.result(ss)
 
 
-def _single(storm: _Storm, seed: np.random.SeedSequence, booted: Booted) -> CloseBurstResult:
-    """One storm on *booted*, with everything recorded (the trace, every latency, per-zone usage)."""
-    booted, w, srv, numbers = _parts(storm, booted)
+def storm_on(
+    storm: _Storm, stream: np.ndarray, booted: Booted, srv: L.ServerModel, live: L.Live
+) -> tuple[CloseBurstResult, np.ndarray, np.ndarray]:
+    """One storm on a running system (*booted*, its servers *srv* and *live*), with everything recorded.
+
+    Returns the result (the trace, every latency, per-zone usage), the
+    clients' tables and the other user's (``O_CLIENT0`` rows on: the caller
+    keeps or ends those processes).
+    """
+    _, w, _, numbers = _parts(storm, booted)
     total = storm.processes * storm.ports_each
     lat = np.empty(min(LATENCY_CAP, 2 * total + 1), dtype=np.float64)
     trace = np.zeros((TRACE_ROWS, L.TR_SIZE), dtype=np.float64)
     rows = new_rows(1)
-    _burst_run(booted.machine, w, srv, replicate_states(seed, 1)[0].copy(), numbers, lat, trace, rows, 0)
+    tables = np.zeros((L.O_CLIENT0 + storm.processes, L.T_SIZE), dtype=np.int64)
+    mine = np.zeros((L.O_CLIENT0 + 1, L.T_SIZE), dtype=np.int64)
+    _burst_run(booted.machine, w, srv, live, stream, numbers, lat, trace, rows, 0, tables, mine)
     row = rows[0]
     row["panic_zone"] = booted.panic_zone
     outcome, limit, message = _words(row)
@@ -254,7 +305,7 @@ def _single(storm: _Storm, seed: np.random.SeedSequence, booted: Booted) -> Clos
     values = lat[:served] * 1e3
     samples = [tuple(r) for r in trace if r[L.TR_TIME] > 0 or r[L.TR_ZONE_MAP_USED] > 0]
     other_opened = int(rm[L.RM_B_OPENED])
-    return CloseBurstResult(
+    result = CloseBurstResult(
         outcome=outcome,
         message=message,
         limit=limit,
@@ -275,9 +326,10 @@ def _single(storm: _Storm, seed: np.random.SeedSequence, booted: Booted) -> Clos
         remedies=_remedies(rm),
         other_opened=other_opened,
         other_completed=(other_opened == storm.other and int(row["status"]) == L.OK) if storm.other else None,
+        emfile=int(rm[L.RM_EMFILE]),
         kernel=storm.kernel,
-        seed=seed,
     )
+    return result, tables, mine
 
 
 def _run(storm: _Storm, seed: SeedLike, first: int, count: int, booted: Booted | None = None) -> np.ndarray:
@@ -319,6 +371,7 @@ def run_replicates(
     policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
     limits: Limits | None = None,
     other: int = 0,
+    nofile: int = NOFILE,
     seed: SeedLike,
     first: int,
     count: int,
@@ -331,7 +384,14 @@ def run_replicates(
     ``close_burst(..., runs=N)`` summarises.
     """
     storm = check_storm(
-        kernel, processes=processes, ports_each=ports_each, close=close, policy=policy, limits=limits, other=other
+        kernel,
+        processes=processes,
+        ports_each=ports_each,
+        close=close,
+        policy=policy,
+        limits=limits,
+        other=other,
+        nofile=nofile,
     )
     first_n, count_n = check_count("first", first, 0), check_count("count", count)
     compile_notice(*BOOT_KERNELS, _burst_chunk)
@@ -372,6 +432,7 @@ class Summary:
             "peak_ext2fs_backlog",
             "p50_latency_ms",
             "p99_latency_ms",
+            "emfile",
         ):
             tally.add(name, rows[name])
         if k is not None:
@@ -404,6 +465,7 @@ class Summary:
             peak_ext2fs_backlog=c("peak_ext2fs_backlog"),
             p50_latency_ms=c("p50_latency_ms"),
             zone_map_used=c("zone_map_used"),
+            emfile=c("emfile"),
             kernel=self.kernel,
             seed=seed,
         )
@@ -433,22 +495,27 @@ def _remedies(rm: np.ndarray) -> dict[str, int]:
     return {name: int(rm[i]) for i, name in _REMEDIES if rm[i]}
 
 
-def open_ports(kernel: Kernel, *, processes: int, ports_each: int, path: str = "/dev/null") -> OpenPortsResult:
-    """*processes* clients open up to *ports_each* ports each to /dev/null, in turn, and keep them.
+@dataclass(frozen=True)
+class _Opens:
+    """A validated open storm."""
 
-    Opening is slow enough that no server queues, so nothing is random.
-    Each open costs two kernel ports and entries in three IPC spaces (null,
-    ext2fs, the client); an entry table that cannot grow makes that open
-    fail with an error instead of a panic.  When null's own table is the one
-    that cannot grow, the instance is finished and ext2fs starts a new one
-    on the next lookup.
+    kernel: Kernel
+    processes: int
+    ports_each: int
+    nofile: int
+    policy: ThreadPolicy = UPSTREAM_1997
 
-    Examples
-    --------
-    >>> import zonemodel
-    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=1000)
-    OpenPortsResult(opened=2000, failed=0, instances=1, survived=True, message='')
-    """
+
+def check_opens(
+    kernel: object,
+    *,
+    processes: object,
+    ports_each: object,
+    path: object,
+    nofile: object,
+    policy: object = UPSTREAM_1997,
+) -> _Opens:
+    """Check every argument of an open storm once."""
     k = check_kernel(kernel)
     n_proc = check_count("processes", processes, 1, 1_000_000)
     n_ports = check_count("ports_each", ports_each, 1, 1_000_000)
@@ -456,14 +523,23 @@ def open_ports(kernel: Kernel, *, processes: int, ports_each: int, path: str = "
         raise ParameterError(f'"processes" x "ports_each" must be at most {MAX_PORTS} opens, got {n_proc * n_ports}')
     if path != "/dev/null":
         raise ParameterError(f'"path" must be "/dev/null" (the only translator modelled), got {path!r}')
-    compile_notice(*BOOT_KERNELS, _open_storm)
-    booted = up_or_raise(k)
+    return _Opens(k, n_proc, n_ports, check_nofile(nofile), get_policy(policy))  # type: ignore[arg-type]
+
+
+def opens_on(
+    opens: _Opens, booted: Booted, srv: L.ServerModel, live: L.Live
+) -> tuple[OpenPortsResult, np.ndarray, np.ndarray]:
+    """One open storm on a running system: the result, the clients' tables and the protids they hold per instance."""
+    n_proc = opens.processes
+    tables = np.zeros((L.O_CLIENT0 + n_proc, L.T_SIZE), dtype=np.int64)
+    held = np.zeros(MAX_NULL_INSTANCES, dtype=np.int64)
     per = np.zeros(MAX_NULL_INSTANCES, dtype=np.int64)
+    numbers = job(processes=n_proc, ports_each=n_proc * opens.ports_each, nofile=opens.nofile)
     status, opened, failed, instances = _open_storm(
-        booted.machine, booted.workload(), job(processes=n_proc, ports_each=n_proc * n_ports), per
+        booted.machine, booted.workload(), srv, live, numbers, tables, held, per
     )
     message = describe(int(status), booted.panic_zone)[2] if status != L.OK else ""
-    return OpenPortsResult(
+    result = OpenPortsResult(
         opened=int(opened),
         failed=int(failed),
         error="an IPC entry table could not grow in kalloc_map (KERN_NO_SPACE)" if failed else "",
@@ -473,5 +549,59 @@ def open_ports(kernel: Kernel, *, processes: int, ports_each: int, path: str = "
         message=message,
         zone_map_used=booted.zone_map_used,
         kalloc_map_free=booted.kalloc_map_free,
-        kernel=k,
+        emfile=int(srv.rm[L.RM_EMFILE]),
+        kernel=opens.kernel,
     )
+    return result, tables, held
+
+
+def open_ports(
+    kernel: Kernel,
+    *,
+    processes: int,
+    ports_each: int,
+    path: str = "/dev/null",
+    nofile: int = NOFILE,
+    policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
+) -> OpenPortsResult:
+    """*processes* clients open up to *ports_each* ports each to /dev/null, in turn, and keep them.
+
+    Opening is slow enough that no server queues, so nothing is random.
+    Each open costs two kernel ports and entries in three IPC spaces (null,
+    ext2fs, the client); an entry table that cannot grow makes that open
+    fail with an error instead of a panic.  When null's own table is the one
+    that cannot grow, the instance is wedged and ext2fs starts a new one on
+    the next lookup.  A fresh :class:`~zonemodel.System` runs the one
+    experiment (:meth:`zonemodel.System.open_ports`).
+
+    Parameters
+    ----------
+    kernel
+        A zalloc-era kernel preset.
+    processes, ports_each
+        How many client processes, and how many opens each makes.
+    path
+        ``"/dev/null"``, the only translator modelled.
+    nofile
+        Each client's soft ``RLIMIT_NOFILE`` (1024, glibc's in 2005; see
+        :func:`close_burst`): past ``nofile - 3`` opens, open() fails with
+        EMFILE (``result.emfile``).  Pass more for a client that raised its limit.
+    policy
+        The servers' thread policy (as for :func:`close_burst`): no server
+        queues here, so it decides only the threads each server and each new
+        null instance starts with; on a :class:`~zonemodel.System` it stays the
+        servers' policy for the later experiments.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=2, ports_each=1000)
+    OpenPortsResult(opened=2000, failed=0, instances=1, survived=True, message='')
+    >>> zonemodel.open_ports(zonemodel.gnumach(2005), processes=1, ports_each=1500)
+    OpenPortsResult(opened=1021, failed=0, emfile=479, instances=1, survived=True, message='')
+    """
+    opens = check_opens(kernel, processes=processes, ports_each=ports_each, path=path, nofile=nofile, policy=policy)
+    compile_notice(*BOOT_KERNELS, _open_storm)
+    from zonemodel.experiments.system import System
+
+    return System(opens.kernel)._run_opens(opens)

@@ -21,7 +21,7 @@ from zonemodel.experiments.forkbomb import fork_bomb
 from zonemodel.experiments.replay import replay
 from zonemodel.experiments.storms import close_burst, open_ports
 from zonemodel.experiments.system import System
-from zonemodel.model.kernel import gnumach
+from zonemodel.model.kernel import Kernel, gnumach
 from zonemodel.model.limits import Limits
 
 __all__ = ["WarmupReport", "dispatchers", "warmup"]
@@ -109,7 +109,17 @@ def _steps() -> list[tuple[str, Callable[[], object]]]:
         ("close_burst", lambda: close_burst(base, processes=2, ports_each=10, seed=0)),
         ("close_burst(runs=2)", lambda: close_burst(base, processes=2, ports_each=10, runs=2, seed=0)),
         ("open_ports", lambda: open_ports(base, processes=1, ports_each=10)),
+        ("System.kill", lambda: _kills(base)),
     ]
+
+
+def _kills(kernel: Kernel) -> None:
+    """A System's two kills: its open storm's clients, then null."""
+    system = System(kernel, seed=0)
+    system.open_ports(processes=1, ports_each=10)
+    system.kill("clients")
+    system.open_ports(processes=1, ports_each=10)
+    system.kill("null")
 
 
 def warmup() -> WarmupReport:
