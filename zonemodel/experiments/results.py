@@ -509,7 +509,11 @@ class ServerUsage(Record):
     threads: int
     """Threads of its running instances (they never exit: libports 1997-2008)."""
     idle_threads: int
-    """Of those, threads waiting for a message (between experiments, all of them: nothing is in flight)."""
+    """Of those, threads waiting for a message: between experiments, all but those blocked for good on a lock.
+
+    (Only the ``null_stall_chance`` what-if blocks threads for good: its
+    stalled null keeps them, busy, until it is killed.)
+    """
     names: int | None
     """Names in the IPC spaces of its running instances; None for proc, auth, exec and term (one pooled table)."""
     held: int

@@ -258,7 +258,7 @@ class System:
                     instances=instances,
                     running=running,
                     threads=threads,
-                    idle_threads=threads,
+                    idle_threads=threads - int(self._sv[s, L.S_STUCK]),
                     names=names,
                     held=held,
                     kernel_bytes=threads * thread_bytes + table_bytes,
