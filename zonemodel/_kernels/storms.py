@@ -92,8 +92,6 @@ from zonemodel._kernels.layout import (
     S_EPOCH,
     S_PEAK_QUEUE,
     S_PEAK_THREADS,
-    S_QHEAD,
-    S_QTAIL,
     S_RECEIVERS,
     S_SERVED,
     S_STALLED,
@@ -315,14 +313,6 @@ def _null_died(live: Live) -> None:
     ys[Y_NULL_UP] = 0
     ys[Y_HELD] = 0
     ys[Y_DEAD_TABLE] = 1
-
-
-@kernel
-def _fresh_queues(sv: np.ndarray) -> None:
-    """Start every server's queue at slot 0 of a new event loop's arrays (the queues are empty: nothing in flight)."""
-    for s in range(sv.shape[0]):
-        sv[s, S_QHEAD] = 0
-        sv[s, S_QTAIL] = 0
 
 
 @kernel
