@@ -49,6 +49,8 @@ def _scheduler(rng: np.random.Generator) -> dict[str, object]:
         "clock_phase": str(rng.choice(["random", "on a tick"])),
         "cpu_times": str(rng.choice(["exponential", "fixed"])),
         "null_stall_chance": float(rng.choice([0.0, 0.0, 1e-4, 1e-2])),
+        "kill_cpu_per_right": float(rng.uniform(0.0, 1e-5)),
+        "process_threads": int(rng.integers(1, 4)),
     }
 
 
@@ -69,7 +71,7 @@ def test_close_burst_matches_reference(case: int) -> None:
     kernel = _small_kernel(rng)
     pol = _policy(rng)
     processes, ports = int(rng.integers(1, 7)), int(rng.integers(1, 1500))
-    close = str(rng.choice(["fast", "slow"]))
+    close = str(rng.choice(["fast", "slow", "kill"]))
     seed = int(rng.integers(2**32))
     nofile = int(rng.choice([1024, 1 << 16]))
     got = zonemodel.close_burst(

@@ -71,7 +71,7 @@ def test_a_succession_of_experiments_matches_the_reference(case: int) -> None:
             assert got.survived == (want["limit"] == "")
         elif step == "burst":
             processes, ports, nofile = int(rng.integers(1, 4)), int(rng.integers(1, 500)), _nofile(rng)
-            close = str(rng.choice(["fast", "slow"]))
+            close = str(rng.choice(["fast", "slow", "kill"]))
             other = int(rng.choice([0, int(rng.integers(1, 30))]))
             limits = zonemodel.Limits(oom_killer=True) if rng.uniform() < 0.3 else None
             got = system.close_burst(

@@ -37,6 +37,7 @@ WORST = 31  # the worst priority
 
 # What a thread does with the CPU next.
 RECEIVE, SERVE, SPAWN, CLOSE = "receive", "serve", "spawn", "close"
+YIELD, KILL = "yield", "kill"  # a shell killing the clients: task_terminate's yields, then the teardown
 
 
 @dataclass(eq=False)
@@ -55,6 +56,7 @@ class Thread:
     left: float = 0.0
     delay: float = 0.0
     child: Thread | None = None
+    yields: int = 0  # the killer: yields left before the next teardown
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Servers:
         self.base = [k.priority_user] * (len(SERVERS) + 1)
         self.base[0] = k.priority_proc  # proc
         self.close_gap = 0.0
+        self.victims: list[int] = []
 
         # The scheduler.
         self.threads: list[Thread] = []
@@ -174,6 +177,39 @@ class Servers:
             for _ in range(pool.threads - pool.stuck):
                 pool.waiting.append(self.new_thread(s, "recv", RECEIVE))
 
+    def add_killer(self, victims: list[int]) -> None:
+        """A shell that kills the clients one after the other; *victims* are their notifications."""
+        self.victims = victims
+        th = self.new_thread(CLIENT, "new", YIELD)
+        th.msg = len(victims)
+        th.epoch = self.pools[NULL].epoch
+        self.next_victim(th)
+        self.setrun(th, preempt=False)
+
+    def next_victim(self, th: Thread) -> None:
+        th.yields = self.k.process_threads
+        th.step = YIELD if th.yields > 0 else KILL
+        th.left = 0.0
+        if th.step == KILL:
+            th.left = self.k.kill_cpu_per_right * self.victims[len(self.victims) - th.msg]
+
+    def yield_cpu(self, th: Thread, t: float) -> None:
+        """thread_block(0): the run queue's first thread runs, even if its priority is worse."""
+        th.yields -= 1
+        if th.yields <= 0:
+            th.step = KILL
+            th.left = self.k.kill_cpu_per_right * self.victims[len(self.victims) - th.msg]
+        if self.best_waiting() > WORST:
+            return
+        pri, _, other = heapq.heappop(self.runq)
+        th.state = "ready"
+        self.enqueue(th, self.priority(th))
+        other.state = "run"
+        self.current = other
+        self.current_pri = pri
+        self.quantum = self.k.quantum_ticks
+        self.started = t
+
     def add_client(self, closes: int) -> None:
         th = self.new_thread(CLIENT, "new", CLOSE)
         th.msg = closes
@@ -227,7 +263,7 @@ class Servers:
         self.current = None
 
     # ------------------------------------------------------------------ messages
-    def deliver(self, s: int, mtype: int, arrival: float) -> None:
+    def deliver(self, s: int, mtype: int, arrival: float, preempt: bool = True) -> None:
         try:
             self.m.kalloc(self.msg_size[mtype])
         except (ZonePanic, KallocMapFull):
@@ -239,7 +275,7 @@ class Servers:
             th = pool.waiting.popleft()
             th.msg = mtype
             th.arrival = arrival
-            self.setrun(th, preempt=True)
+            self.setrun(th, preempt=preempt)
             return
         pool.queue.append((arrival, mtype))
         pool.peak_queue = max(pool.peak_queue, len(pool.queue))
@@ -392,6 +428,19 @@ class Servers:
             if self.pools[NULL].epoch == th.epoch:  # after a kill, the client holds dead names
                 self.deliver(NULL, NOTIFY, t)
             return
+        if th.step == KILL:
+            n = self.victims[len(self.victims) - th.msg]
+            th.msg -= 1
+            if th.msg == 0:
+                self.leave_cpu("done")
+            else:
+                self.next_victim(th)
+            if self.pools[NULL].epoch == th.epoch:
+                for _ in range(n):  # the kernel is not preemptive: the whole death goes out first
+                    self.deliver(NULL, NOTIFY, t, preempt=False)
+            if self.current is th and self.best_waiting() < self.current_pri:
+                self.preempt(t)
+            return
         if th.step == SPAWN:
             child = th.child
             assert child is not None
@@ -452,6 +501,9 @@ class Servers:
                 self.started = t
             if th.step == RECEIVE:
                 self.take(th)
+                continue
+            if th.step == YIELD:
+                self.yield_cpu(th, t)
                 continue
             self.cpu_end = self.started + th.left
             return

@@ -142,9 +142,12 @@ def close_phase(storm: Storm, close: str) -> None:
     """Each client closes its ports, a thread of its own (sleeping between closes if slow); run to the end."""
     k, srv = storm.machine.k, storm.servers
     srv.start(close_gap=k.close_interval_slow if close == "slow" else 0.0)
-    for closes in storm.closes_of:
-        if closes:
-            srv.add_client(closes)
+    if close == "kill":
+        srv.add_killer(storm.closes_of)
+    else:
+        for closes in storm.closes_of:
+            if closes:
+                srv.add_client(closes)
     srv.run()
 
 

@@ -197,9 +197,12 @@ class System:
             try:
                 srv.opened = opened
                 srv.start(close_gap=k.close_interval_slow if close == "slow" else 0.0)
-                for closes in closes_of:
-                    if closes:
-                        srv.add_client(closes)
+                if close == "kill":
+                    srv.add_killer(closes_of)
+                else:
+                    for closes in closes_of:
+                        if closes:
+                            srv.add_client(closes)
                 srv.run()
                 if srv.oom_kills:
                     held = self.held

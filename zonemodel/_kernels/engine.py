@@ -124,6 +124,7 @@ from zonemodel._kernels.layout import (
     SP_CLOSE_CPU,
     SP_DECAY,
     SP_FIXED,
+    SP_KILL_CPU,
     SP_LEVEL,
     SP_PHASE,
     SP_QUANTUM,
@@ -132,6 +133,7 @@ from zonemodel._kernels.layout import (
     SP_STALL,
     SP_TICK,
     SP_WALK_CPU,
+    SP_YIELDS,
     ST_DEAD,
     ST_DONE,
     ST_NEW,
@@ -141,9 +143,11 @@ from zonemodel._kernels.layout import (
     ST_SLEEP,
     ST_STUCK,
     STEP_CLOSE,
+    STEP_KILL,
     STEP_RECEIVE,
     STEP_SERVE,
     STEP_SPAWN,
+    STEP_YIELD,
     TF_ARRIVAL,
     TF_COLS,
     TF_DELAY,
@@ -177,8 +181,13 @@ from zonemodel._kernels.zalloc import _zalloc, _zalloc_n, _zfree_n
 
 
 @kernel
-def _new_engine(heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray, trace: np.ndarray) -> Engine:
-    """An empty event loop: *heap_cap* events, *queue_cap* queued messages per server, *thread_cap* threads."""
+def _new_engine(
+    heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray, trace: np.ndarray, vic: np.ndarray
+) -> Engine:
+    """An empty event loop: *heap_cap* events, *queue_cap* queued messages per server, *thread_cap* threads.
+
+    *vic* holds the notifications of each victim of a kill storm (empty otherwise).
+    """
     en = np.zeros(E_SIZE, dtype=np.int64)
     en[E_CUR] = -1
     en[E_LOAD] = 1
@@ -193,6 +202,7 @@ def _new_engine(heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray,
         np.empty((thread_cap, TH_COLS), dtype=np.int64),
         np.empty((thread_cap, TF_COLS), dtype=np.float64),
         np.empty(thread_cap, dtype=RQ_DTYPE),
+        vic,
     )
 
 
@@ -209,6 +219,7 @@ def _quiet_engine(srv: ServerModel, state: np.ndarray, messages: int) -> Engine:
         threads,
         np.empty(0, dtype=np.float64),
         np.empty((0, TR_SIZE), dtype=np.float64),
+        np.empty(0, dtype=np.int64),
     )
     _start_clock(eng, srv, state)
     _seat_threads(eng, srv)
@@ -485,8 +496,13 @@ def _stop_running(eng: Engine, state: int) -> None:
 
 
 @kernel(inline=True)
-def _deliver(m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arrival: float, now: float) -> int:
-    """A message to server *s*: to its longest-waiting receiver, or into its queue (a kalloc'd kmsg either way)."""
+def _deliver(
+    m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arrival: float, now: float, preempt: bool
+) -> int:
+    """A message to server *s*: to its longest-waiting receiver, or into its queue (a kalloc'd kmsg either way).
+
+    The receiver it wakes preempts the running thread if *preempt* and its priority is strictly better.
+    """
     sv, th = srv.sv, eng.th
     status, _ = _kalloc(m, srv.msize[mtype])
     if status != OK:
@@ -501,7 +517,7 @@ def _deliver(m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arri
         sv[s, S_RECEIVERS] -= 1
         th[j, TH_MSG] = mtype
         eng.tf[j, TF_ARRIVAL] = arrival
-        _setrun(eng, srv, j, now, True)
+        _setrun(eng, srv, j, now, preempt)
         return OK
     tail = sv[s, S_QTAIL]
     eng.qa[s, tail] = arrival
@@ -678,7 +694,22 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
             tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
         if th[i, TH_EPOCH] != sv[NULL, S_EPOCH]:
             return OK  # null was killed since: the client holds a dead name, and closing it sends nothing
-        return _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t)
+        return _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t, True)
+    if step == STEP_KILL:  # a victim's space is destroyed: all its notifications, then back to user mode
+        n = eng.vic[eng.vic.shape[0] - th[i, TH_MSG]]
+        th[i, TH_MSG] -= 1
+        if th[i, TH_MSG] == 0:
+            _stop_running(eng, ST_DONE)
+        else:
+            _next_victim(eng, srv, i)
+        if th[i, TH_EPOCH] == sv[NULL, S_EPOCH]:  # after an OOM kill of null the victims hold dead names
+            for _ in range(n):
+                status = _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t, False)  # the kernel is not preemptive
+                if status != OK:
+                    return status
+        if en[E_CUR] == i and _rq_best(eng) < en[E_CURPRI]:
+            _preempt(eng, srv, t)
+        return OK
     if step == STEP_SPAWN:  # cthread_fork returns: the creator serves, the new thread is resumed
         j = th[i, TH_CHILD]
         th[i, TH_STEP] = STEP_SERVE
@@ -712,8 +743,39 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         _zfree_n(m.zones, Z_PORTS, 1)  # the dead port is destroyed with its receive right
         if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
             srv.rm[RM_NULL_DONE] += 1
-            return _deliver(m, eng, srv, EXT2FS, MSG_NOTIFY, t, t)
+            return _deliver(m, eng, srv, EXT2FS, MSG_NOTIFY, t, t, True)
     return OK
+
+
+@kernel(refcount=False)
+def _next_victim(eng: Engine, srv: ServerModel, i: int) -> None:
+    """The killer *i* turns to its next victim: first a yield per thread of it, then the teardown."""
+    th, tf = eng.th, eng.tf
+    th[i, TH_CHILD] = int(srv.sp[SP_YIELDS])
+    th[i, TH_STEP] = STEP_YIELD if th[i, TH_CHILD] > 0 else STEP_KILL
+    tf[i, TF_LEFT] = 0.0
+    if th[i, TH_STEP] == STEP_KILL:
+        tf[i, TF_LEFT] = srv.sp[SP_KILL_CPU] * eng.vic[eng.vic.shape[0] - th[i, TH_MSG]]
+
+
+@kernel(refcount=False)
+def _yield(eng: Engine, srv: ServerModel, i: int, t: float) -> None:
+    """The killer *i*, on the CPU, yields (``thread_block(0)``): the run queue's first runs, even if worse."""
+    en, th, tf = eng.en, eng.th, eng.tf
+    th[i, TH_CHILD] -= 1
+    if th[i, TH_CHILD] <= 0:
+        th[i, TH_STEP] = STEP_KILL
+        tf[i, TF_LEFT] = srv.sp[SP_KILL_CPU] * eng.vic[eng.vic.shape[0] - th[i, TH_MSG]]
+    if _rq_best(eng) > PRI_LOWEST:
+        return  # nobody else is runnable: the killer goes on
+    j, pri = _rq_pop(eng)
+    th[i, TH_STATE] = ST_READY
+    _rq_push(eng, _age(eng, srv, i), i)
+    th[j, TH_STATE] = ST_RUN
+    en[E_CUR] = j
+    en[E_CURPRI] = pri
+    en[E_QUANTUM] = int(srv.sp[SP_QUANTUM])
+    eng.ef[EF_STARTED] = t
 
 
 @kernel(inline=True)
@@ -751,6 +813,9 @@ def _run_cpu(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: fl
             if status != OK:
                 return status
             continue
+        if th[i, TH_STEP] == STEP_YIELD:
+            _yield(eng, srv, i, t)
+            continue
         ef[EF_CPU_END] = ef[EF_STARTED] + eng.tf[i, TF_LEFT]
         return OK
 
@@ -784,7 +849,7 @@ def _event(m: Machine, eng: Engine, srv: ServerModel, t: float, kind: int, s: in
     if kind == EV_ARRIVE:
         if tagged // 2 != srv.sv[s, S_EPOCH]:
             return OK  # sent to a killed instance: gone with it
-        return _deliver(m, eng, srv, s, tagged % 2, arrival, t)
+        return _deliver(m, eng, srv, s, tagged % 2, arrival, t, True)
     if eng.th[s, TH_STATE] == ST_SLEEP:
         _setrun(eng, srv, s, t, True)
     return OK

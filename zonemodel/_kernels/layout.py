@@ -298,6 +298,8 @@ STEP_RECEIVE: Final = 0  # take a message (the one handed over, or the queue's f
 STEP_SERVE: Final = 1  # serve the message it holds
 STEP_SPAWN: Final = 2  # create a thread (cthread_fork: stack, ports, thread_create, resume)
 STEP_CLOSE: Final = 3  # a client's close(): mach_port_deallocate, which notifies null
+STEP_YIELD: Final = 4  # the killer's thread_block(0) in task_terminate: the run queue's first runs, even if worse
+STEP_KILL: Final = 5  # the killer tears a victim's IPC space down; its notifications go out in one burst
 # Scheduler parameters (float64 ``sp``).
 SP_TICK: Final = 0  # seconds per clock tick (1 / hz)
 SP_QUANTUM: Final = 1  # clock ticks per quantum
@@ -310,7 +312,9 @@ SP_CLOSE_CPU: Final = 7  # mean CPU seconds of one close() in a client's loop
 SP_PHASE: Final = 8  # 1: the run starts at a random point of the clock and scheduler ticks; 0: on a tick
 SP_FIXED: Final = 9  # 1: every request and close takes exactly its mean CPU time; 0: exponential about it
 SP_STALL: Final = 10  # chance, per other cleanup in progress, that a null cleanup leaves cntl->lock held
-SP_SIZE: Final = 11
+SP_KILL_CPU: Final = 11  # CPU seconds task_terminate spends per right of the victim
+SP_YIELDS: Final = 12  # yields of task_terminate per victim (one per thread of the victim)
+SP_SIZE: Final = 13
 PRI_LOWEST: Final = 31  # NRQS - 1: the worst priority
 RQ_DTYPE: Final = np.dtype([("pri", np.int64), ("seq", np.int64), ("th", np.int64)])
 """One run-queue entry: better (lower) priority first, then first come first served."""
@@ -348,7 +352,8 @@ J_PORTS_EACH: Final = 1  # ports each client opens (close burst), or opens in al
 J_OTHER: Final = 2  # ports the other user opens after the storm
 J_MAX_FORKS: Final = 3  # timed fork bomb: forks at most
 J_NOFILE: Final = 4  # System (issue 12): each client's soft RLIMIT_NOFILE (3 descriptors taken by stdio); 0: none
-J_SIZE: Final = 5
+J_KILL: Final = 5  # 1: the storm's clients are killed from a shell, one after the other, instead of closing
+J_SIZE: Final = 6
 JF_INTERVAL: Final = 0  # mean CPU seconds of a close, or seconds between forks of a timed bomb
 JF_GAP: Final = 1  # a slow close: mean seconds each client sleeps between two closes (0: fast)
 JF_SIZE: Final = 2
@@ -480,6 +485,8 @@ class Engine(NamedTuple):
     """Per-thread floats (``TF_*`` columns)."""
     rq: np.ndarray
     """The run queue: a binary heap of :data:`RQ_DTYPE` entries."""
+    vic: np.ndarray
+    """Notifications each victim's death sends null, in the order they are killed (a kill storm; else empty)."""
 
 
 class Live(NamedTuple):

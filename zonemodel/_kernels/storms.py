@@ -14,6 +14,7 @@ from zonemodel._kernels.engine import (
     _cpu_time,
     _new_engine,
     _new_thread,
+    _next_victim,
     _push,
     _quiet_engine,
     _seat_threads,
@@ -48,6 +49,7 @@ from zonemodel._kernels.layout import (
     I_THREADS,
     I_TIDX,
     I_WEDGED,
+    J_KILL,
     J_MAX_FORKS,
     J_NOFILE,
     J_OTHER,
@@ -100,6 +102,7 @@ from zonemodel._kernels.layout import (
     SP_CLOSE_CPU,
     ST_NEW,
     STEP_CLOSE,
+    STEP_YIELD,
     T_ADDR,
     T_NAMES,
     T_SIZE,
@@ -199,13 +202,17 @@ def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int)
 
 @kernel
 def _close_burst(
-    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, lat: np.ndarray,
-    trace: np.ndarray,
+    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, kill: bool,
+    lat: np.ndarray, trace: np.ndarray,
 ) -> tuple[int, float, int]:  # fmt: skip
     """Client *c* closes its ``closes_of[c]`` ports to null, a thread of its own, and the servers serve.
 
     Every client is runnable at once, in order; each close takes CPU (and,
     for a slow close, the client sleeps about *gap* seconds between two).
+    With *kill*, a shell kills the clients instead, one after the other: for
+    each victim ``task_terminate`` yields once per thread of it, then tears
+    its space down (CPU per right) and sends null all its notifications in
+    one burst, with no preemption until the burst is out.
     Returns (status, time of the end, events processed).
     """
     closes = 0
@@ -215,11 +222,17 @@ def _close_burst(
     for s in range(N_SERVERS):
         seated += srv.sv[s, S_THREADS]
     threads = seated + closes_of.shape[0] + 3 * closes + 16
-    eng = _new_engine(threads + closes + 16, 2 * closes + 1, threads, lat, trace)
+    eng = _new_engine(threads + closes + 16, 2 * closes + 1, threads, lat, trace, closes_of)
     eng.ef[EF_GAP] = gap
     _start_clock(eng, srv, state)
     _seat_threads(eng, srv)
-    for c in range(closes_of.shape[0]):
+    if kill:  # one shell kills the clients one after the other; each death is a burst of notifications
+        j = _new_thread(eng, srv, CLIENT, ST_NEW, STEP_YIELD)
+        eng.th[j, TH_MSG] = closes_of.shape[0]
+        eng.th[j, TH_EPOCH] = srv.sv[NULL, S_EPOCH]
+        _next_victim(eng, srv, j)
+        _setrun(eng, srv, j, 0.0, False)
+    for c in range(0 if kill else closes_of.shape[0]):  # killed, a client closes nothing itself
         if closes_of[c] == 0:
             continue
         j = _new_thread(eng, srv, CLIENT, ST_NEW, STEP_CLOSE)
@@ -436,7 +449,7 @@ def _burst_run(
     rm[RM_OPENED] = opened  # the storm's protids, which an OOM kill of null destroys
     live.tables[O_NULL, :] = tables[O_NULL, :]
     live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
-    status, end, events = _close_burst(m, srv, state, closes_of, job.jf[JF_GAP], lat, trace)
+    status, end, events = _close_burst(m, srv, state, closes_of, job.jf[JF_GAP], job.ji[J_KILL] > 0, lat, trace)
     if rm[RM_OOM_KILLS] > 0:
         held = live.ys[Y_HELD]
         _null_died(live)
@@ -591,6 +604,7 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
         threads,
         np.empty(0, dtype=np.float64),
         np.empty((0, TR_SIZE), dtype=np.float64),
+        np.empty(0, dtype=np.int64),
     )
     _start_clock(eng, srv, state)
     _seat_threads(eng, srv)

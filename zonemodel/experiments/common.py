@@ -347,6 +347,8 @@ def scheduler_array(kernel: Kernel) -> np.ndarray:
     sp[L.SP_PHASE] = 1.0 if kernel.clock_phase == "random" else 0.0
     sp[L.SP_FIXED] = 1.0 if kernel.cpu_times == "fixed" else 0.0
     sp[L.SP_STALL] = kernel.null_stall_chance
+    sp[L.SP_KILL_CPU] = kernel.kill_cpu_per_right
+    sp[L.SP_YIELDS] = kernel.process_threads
     return sp
 
 
@@ -366,11 +368,13 @@ def job(
     interval: float = 0.0,
     nofile: int = 0,
     gap: float = 0.0,
+    kill: bool = False,
 ) -> L.Job:
     """The numbers of one storm or timed bomb as the kernels' :class:`~zonemodel._kernels.layout.Job`.
 
     *nofile* is each client's soft RLIMIT_NOFILE (0: none); *gap* is a slow
-    close's mean sleep of a client between two closes (0: a fast close).
+    close's mean sleep of a client between two closes (0: a fast close);
+    *kill*: the clients are killed from a shell instead of closing their ports.
     """
     ji = np.zeros(L.J_SIZE, dtype=np.int64)
     ji[L.J_NOFILE] = nofile
@@ -378,6 +382,7 @@ def job(
     ji[L.J_PORTS_EACH] = ports_each
     ji[L.J_OTHER] = other
     ji[L.J_MAX_FORKS] = max_forks
+    ji[L.J_KILL] = int(kill)
     jf = np.zeros(L.JF_SIZE, dtype=np.float64)
     jf[L.JF_INTERVAL] = interval
     jf[L.JF_GAP] = gap

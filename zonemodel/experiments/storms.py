@@ -60,9 +60,9 @@ from zonemodel.seeds import SeedLike, as_seed_sequence, replicate_states
 
 __all__ = ["CloseBurstResult", "CloseBurstRuns", "OpenPortsResult", "close_burst", "open_ports"]
 
-Close = Literal["fast", "slow"]
-"""How quickly the ports are closed: in a tight loop, or spread out."""
-CLOSE_MODES: Final[tuple[Close, ...]] = ("fast", "slow")
+Close = Literal["fast", "slow", "kill"]
+"""How the ports are closed: in a tight loop, spread out, or by killing their holders."""
+CLOSE_MODES: Final[tuple[Close, ...]] = ("fast", "slow", "kill")
 TRACE_ROWS: Final = 400
 LATENCY_CAP: Final = 1 << 20
 MAX_PORTS: Final = 4_000_000
@@ -141,6 +141,7 @@ def _parts(storm: _Storm, booted: Booted | None = None) -> tuple[Booted, L.Workl
         interval=interval,
         nofile=storm.nofile,
         gap=k.close_interval_slow if storm.close == "slow" else 0.0,
+        kill=storm.close == "kill",
     )
     return booted, booted.workload(), server_model(k, storm.policy, storm.limits), numbers
 
@@ -212,8 +213,12 @@ def close_burst(
     processes, ports_each
         How many client processes, and how many ports each opens.
     close
-        ``"fast"``: closes come every ``kernel.close_interval_fast`` seconds on
-        average (a tight loop); ``"slow"``: every ``kernel.close_interval_slow``.
+        ``"fast"``: each client closes its ports in a tight loop, each close
+        taking ``kernel.close_interval_fast`` seconds of CPU on average;
+        ``"slow"``: each client also sleeps ``kernel.close_interval_slow``
+        seconds on average between two closes; ``"kill"``: a shell kills the
+        clients one after the other (``kill -9`` per pid), and each death
+        sends null all of that client's notifications in one burst.
     policy
         The servers' thread policy: a :class:`~zonemodel.model.policies.ThreadPolicy`
         or its key (see :data:`zonemodel.model.policies.POLICIES`).

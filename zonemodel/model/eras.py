@@ -297,6 +297,14 @@ GNUMACH_2005: Final[Era] = {
             "page faults and interrupts; 'fixed' switches this source of variance off"
         ),
     ),
+    "kill_cpu_per_right": (
+        3e-6,
+        Estimate(
+            "tearing down a victim of about 1000 rights takes 1-5 ms on a 2005 PC (storms-2005.md §C): "
+            "ipc_space_destroy walks the entry table and cleans each right (ipc/ipc_space.c:232-317), "
+            "a notification per send right; the middle of the range, per right"
+        ),
+    ),
     "null_stall_chance": (
         0.0,
         Estimate(

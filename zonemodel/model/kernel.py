@@ -252,6 +252,8 @@ class Kernel:
     """Where an experiment starts against the clock and scheduler ticks: anywhere (``"random"``) or on a tick."""
     cpu_times: Literal["exponential", "fixed"] = field(metadata=_choice("exponential", "fixed"))
     """How the CPU time of each request and each close varies: exponentially about its mean, or not at all."""
+    kill_cpu_per_right: float = field(metadata=_real(0.0, 1e-3))
+    """CPU seconds ``task_terminate`` spends per right of the victim's IPC space (a kill storm)."""
     null_stall_chance: float = field(metadata=_real(0.0, 1.0))
     """Chance, per other cleanup in progress, that null finishing a notification leaves ``cntl->lock`` held.
 
