@@ -226,9 +226,9 @@ def test_o17_a_dead_null_instance_is_replaced() -> None:
 
 
 def test_o18_five_children_killed_quickly_never_panic() -> None:
-    """Five processes' ports die at once (their notifications in a burst), over 1000 seeds."""
+    """Five processes killed from a shell, each death a burst of notifications, over 1000 seeds."""
     kernel = zonemodel.gnumach(2005)
-    runs = zonemodel.close_burst(kernel, processes=5, ports_each=kernel.ports_console, runs=1000, seed=18)
+    runs = zonemodel.close_burst(kernel, processes=5, ports_each=kernel.ports_console, close="kill", runs=1000, seed=18)
     assert isinstance(runs, zonemodel.CloseBurstRuns)
     assert runs.panicked == 0.0
 
@@ -305,3 +305,13 @@ def test_a_stalled_null_needs_a_thread_per_notification() -> None:
     assert isinstance(sound, zonemodel.CloseBurstRuns) and isinstance(stalled, zonemodel.CloseBurstRuns)
     assert sound.panicked == 0.0 and max(sound.peak_null_threads) < 200
     assert stalled.panicked == 1.0 and min(stalled.peak_null_threads) > 5000
+
+
+def test_a_kill_panics_later_than_a_close() -> None:
+    """task_terminate's yields give null the CPU between two victims: the same storm killed panics less often."""
+    kernel = zonemodel.gnumach(2005)
+    closed = zonemodel.close_burst(kernel, processes=58, ports_each=1000, close="fast", runs=100, seed=3)
+    killed = zonemodel.close_burst(kernel, processes=58, ports_each=1000, close="kill", runs=100, seed=3)
+    assert isinstance(closed, zonemodel.CloseBurstRuns) and isinstance(killed, zonemodel.CloseBurstRuns)
+    assert killed.panicked < closed.panicked / 4
+    assert max(killed.peak_null_backlog) < max(closed.peak_null_backlog)

@@ -331,8 +331,10 @@ VARIANCE_SWITCHES: Final[dict[str, dict[str, str]]] = {
     "clock on a tick": {"clock_phase": "on a tick"},
     "fixed CPU times": {"cpu_times": "fixed"},
     "both off": {"clock_phase": "on a tick", "cpu_times": "fixed"},
+    "killed, not closed": {"close": "kill"},
 }
-"""The variants of :func:`panic_share_curve`: the 2005 preset, and each source of run-to-run variance switched off."""
+"""The variants of :func:`panic_share_curve`: the 2005 preset, each source of run-to-run variance switched off,
+and the same clients killed from a shell instead of closing their ports (``close="kill"``)."""
 
 
 @dataclass(frozen=True)
@@ -381,14 +383,18 @@ def panic_share_curve(
     [('every source', 5, 0.0)]
     """
     from zonemodel.experiments.results import CloseBurstRuns
-    from zonemodel.experiments.storms import close_burst
+    from zonemodel.experiments.storms import Close, close_burst
 
     base = gnumach(2005)
     points = []
-    for variant, changes in VARIANCE_SWITCHES.items():
+    for variant, switches in VARIANCE_SWITCHES.items():
+        changes = {name: value for name, value in switches.items() if name != "close"}
         kernel = base.replace(**changes) if changes else base
-        for processes in sizes if not changes else switched:
-            result = close_burst(kernel, processes=processes, ports_each=1000, runs=runs, seed=seed, progress=False)
+        close: Close = "kill" if switches.get("close") == "kill" else "fast"
+        for processes in sizes if not switches else switched:
+            result = close_burst(
+                kernel, processes=processes, ports_each=1000, close=close, runs=runs, seed=seed, progress=False
+            )
             panics = result.run_outcomes if isinstance(result, CloseBurstRuns) else (result.outcome,)
             k = panics.count("panic")
             low, high = _wilson(k, runs)
@@ -485,12 +491,18 @@ def plot_panic_share(ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Plot :func:`panic_share_curve`: share of panics with 95% intervals against the ports closed, per variant."""
     points = panic_share_curve(**kwargs)
     ax = _axes(ax, height=3.8)
-    styles = {"every source": "o-", "clock on a tick": "s--", "fixed CPU times": "^-.", "both off": "D:"}
+    styles = {
+        "every source": "o-",
+        "clock on a tick": "s--",
+        "fixed CPU times": "^-.",
+        "both off": "D:",
+        "killed, not closed": "v-",
+    }
     for i, variant in enumerate(VARIANCE_SWITCHES):
         mine = [p for p in points if p.variant == variant]
         if not mine:
             continue
-        xs = [p.processes + (i - 1.5) * 0.12 for p in mine]  # side by side, so that no bar hides another
+        xs = [p.processes + (i - 2) * 0.12 for p in mine]  # side by side, so that no bar hides another
         ax.errorbar(
             xs,
             [p.share for p in mine],
