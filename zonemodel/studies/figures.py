@@ -398,7 +398,8 @@ def panic_share_curve(
             panics = result.run_outcomes if isinstance(result, CloseBurstRuns) else (result.outcome,)
             k = panics.count("panic")
             low, high = _wilson(k, runs)
-            points.append(SharePoint(variant, processes, k / runs, low, high, runs))
+            share = k / runs
+            points.append(SharePoint(variant, processes, share, min(low, share), max(high, share), runs))
     return tuple(points)
 
 
