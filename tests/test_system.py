@@ -284,3 +284,22 @@ def test_every_experiment_on_a_system_that_is_down_raises_system_down() -> None:
         with pytest.raises(zonemodel.SystemDown, match=r"this system is down \(panic: zalloc: zone .* exhausted\)"):
             run()
     assert _state(system) == before
+
+
+def test_a_stalled_null_keeps_its_blocked_threads_and_leaked_ports_until_it_is_killed() -> None:
+    """The stall what-if persists between storms: blocked threads are not idle, their dead ports leak; a kill ends it."""
+    kernel = zonemodel.gnumach(2005, null_stall_chance=1e-3)
+    for seed in range(20):
+        system = zonemodel.System(kernel, seed=seed)
+        system.close_burst(processes=2, ports_each=1000)
+        null = system.servers().server("null")
+        if system.alive and null.leaked:
+            break
+    else:
+        pytest.fail("no seed of 20 left a stalled null that survived its storm")
+    assert null.idle_threads == null.threads - null.leaked
+    system.kill("null")
+    assert system.servers().server("null").leaked == 0
+    system.close_burst(processes=1, ports_each=10)  # ext2fs starts a sound null on this lookup
+    again = system.servers().server("null")
+    assert (again.instances, again.leaked) == (2, 0)

@@ -522,6 +522,9 @@ class ServerUsage(Record):
     """Zone memory its threads take (thread, pcb, two ports each) plus its entry tables' bytes."""
     table_entries: int | None = None
     """Entries of the entry table of its serving instance (null, ext2fs), or None."""
+    leaked: int = 0
+    """Ports it leaked: each thread of a stalled null (the ``null_stall_chance`` what-if) holds a dead port
+    it never destroys, and the ext2fs protid behind it never hears; 0 for a sound server."""
 
     def __repr__(self) -> str:
         return (

@@ -263,6 +263,7 @@ class System:
                     held=held,
                     kernel_bytes=threads * thread_bytes + table_bytes,
                     table_entries=entries,
+                    leaked=int(self._sv[s, L.S_STUCK]),
                 )
             )
         return ServerTable(tuple(rows))
