@@ -287,7 +287,7 @@ def test_every_experiment_on_a_system_that_is_down_raises_system_down() -> None:
 
 
 def test_a_stalled_null_keeps_its_blocked_threads_and_leaked_ports_until_it_is_killed() -> None:
-    """The stall what-if persists between storms: blocked threads are not idle, their dead ports leak; a kill ends it."""
+    """The stall what-if persists between storms: blocked threads are not idle, their ports leak; a kill ends it."""
     kernel = zonemodel.gnumach(2005, null_stall_chance=1e-3)
     for seed in range(20):
         system = zonemodel.System(kernel, seed=seed)
