@@ -329,7 +329,7 @@ def bench_servers(repeat: int) -> list[Result]:
         m = L.Machine(m0.zones.copy(), m0.ms.copy(), m0.res.copy(), m0.gp, m0.its)
         srv = srv0._replace(sv=srv0.sv.copy(), rm=np.zeros(L.RM_SIZE, dtype=np.int64))
         srv.rm[L.RM_OPENED] = opened
-        _close_burst(m, srv, state.copy(), closes_of, kernel.close_interval_slow, lat, trace)
+        _close_burst(m, srv, state.copy(), closes_of, kernel.close_interval_slow, False, lat, trace)
         kept["sv"], kept["zones"] = srv.sv, m.zones
 
     numba_run()
