@@ -356,11 +356,11 @@ class SharePoint:
 
 
 def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The 95% Wilson score interval of *k* successes in *n* trials."""
+    """The 95% Wilson score interval of *k* successes in *n* trials (it always holds ``k / n``)."""
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 @functools.lru_cache(maxsize=4)
@@ -397,9 +397,7 @@ def panic_share_curve(
             )
             panics = result.run_outcomes if isinstance(result, CloseBurstRuns) else (result.outcome,)
             k = panics.count("panic")
-            low, high = _wilson(k, runs)
-            share = k / runs
-            points.append(SharePoint(variant, processes, share, min(low, share), max(high, share), runs))
+            points.append(SharePoint(variant, processes, k / runs, *_wilson(k, runs), runs))
     return tuple(points)
 
 

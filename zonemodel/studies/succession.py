@@ -22,6 +22,7 @@ import numpy as np
 
 from zonemodel.experiments.system import System
 from zonemodel.model.kernel import Kernel, gnumach
+from zonemodel.studies.figures import _wilson
 
 __all__ = ["SEED", "StormInRow", "successive_storms"]
 
@@ -48,13 +49,6 @@ class StormInRow:
     """Share of the systems still up whose null has threads blocked for good on its lock."""
     runs: int
     """Seeded systems."""
-
-
-def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def successive_storms(
