@@ -83,6 +83,7 @@ def _compiled():
     zm.close_burst(zm.gnumach(2005), processes=1, ports_each=5, runs=2, seed=0)
     zm.open_ports(zm.gnumach(2005), processes=1, ports_each=5)
     zm.replay(SMALL, [("tasks", 1)])
+    zm.compile_job(zm.gnumach(2005), files=1, headers=20, headers_per_file=(1, 3), seed=0)
 
 
 FORK_BOMB = {
@@ -132,6 +133,34 @@ def test_close_burst(name, value):
         if _big(keywords[count], 5):
             keywords[count] = 10**7 + int(keywords[count])  # past the bound, not a slow valid storm
     _answer(name, lambda: zm.close_burst(zm.gnumach(2005), **keywords))
+
+
+COMPILE_JOB = {
+    "jobs": 1,
+    "files": 2,
+    "stage": "compile",
+    "policy": "upstream-1997",
+    "headers": 20,
+    "headers_per_file": (1, 3),
+    "pages": (1, 4),
+    "object_pages": (1, 2),
+    "compile_cpu": 0.01,
+    "job_memory": "1 MiB",
+    "timeout": 60.0,
+    "runs": 1,
+    "progress": False,
+}
+
+
+@FUZZ
+@given(name=st.sampled_from([*COMPILE_JOB, "seed"]), value=BAD)
+def test_compile_job(name, value):
+    keywords = {**COMPILE_JOB, name: value}
+    if name in ("jobs", "files", "headers", "runs") and _big(value, 5):
+        keywords[name] = 10**7 + int(value)  # past the bound, not a slow valid build
+    if name == "timeout" and isinstance(value, (int, float)) and value > 60:
+        keywords["timeout"] = 10**9  # past the bound
+    _answer(name, lambda: zm.compile_job(zm.gnumach(2005), **keywords))
 
 
 @FUZZ
@@ -255,7 +284,8 @@ def test_policy_and_zone_names(value):
 
 def test_every_public_callable_is_fuzzed():
     """Each public callable taking arguments has a test here (a new entry point needs one)."""
-    fuzzed = {"fork_bomb", "close_burst", "open_ports", "replay", "boot", "max_bootable_zone_map", "gnumach"}
+    fuzzed = {"fork_bomb", "close_burst", "open_ports", "compile_job", "replay", "boot", "max_bootable_zone_map"}
+    fuzzed |= {"gnumach"}
     fuzzed |= {"Limits", "format_size", "parse_size", "sweep", "System", "provenance_table"}
     no_arguments = {"warmup"}
     results = {name for name in zm.__all__ if name.endswith(("Result", "Runs", "Report", "Usage"))}

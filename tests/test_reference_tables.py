@@ -47,6 +47,7 @@ ZONES_2005 = [
     ("kalloc.2048", 2048, 512, 1024, ""),
     ("kalloc.4096", 4096, 1024, 1024, "C"),
     ("kalloc.8192", 8192, 8192, 4096, "C"),
+    ("map copies", 56, 4, 292, ""),  # vm/vm_map.c: 16 KiB of struct vm_map_copy
 ]
 
 # 2007: IPC compat gone, struct thread 332 B, struct pcb 192 B, struct ipc_space 60 B.

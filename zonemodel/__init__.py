@@ -9,9 +9,12 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from zonemodel import errors
+from zonemodel.experiments.builds import compile_job
 from zonemodel.experiments.forkbomb import fork_bomb
 from zonemodel.experiments.replay import ZoneMapReport, replay
 from zonemodel.experiments.results import (
+    BuildResult,
+    BuildRuns,
     CloseBurstResult,
     CloseBurstRuns,
     ForkBombResult,
@@ -40,6 +43,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 __all__ = [
     "YEARS",
     "BootReport",
+    "BuildResult",
+    "BuildRuns",
     "CloseBurstResult",
     "CloseBurstRuns",
     "ForkBombResult",
@@ -59,6 +64,7 @@ __all__ = [
     "__version__",
     "boot",
     "close_burst",
+    "compile_job",
     "errors",
     "fork_bomb",
     "format_size",

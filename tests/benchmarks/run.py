@@ -306,7 +306,7 @@ def bench_servers(repeat: int) -> list[Result]:
     state = replicate_states(seed, 1)[0]
 
     # numba: the open phase once, then the closing phase on fresh copies of that state.
-    from zonemodel._kernels.engine import _start_pools
+    from zonemodel._kernels.sched import _start_pools
 
     booted = Booted.up(kernel)
     m0 = booted.machine

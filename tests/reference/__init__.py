@@ -18,6 +18,7 @@ module          reference of
 ``forkbomb``    the fork bomb, slow or at a fork interval
 ``servers``     the libports servers' event loop
 ``storms``      the close burst
+``builds``      a build: jobs, ext2fs's pager pool, the disk, the sync, the pageout daemon
 ``system``      a running System: open storms, close bursts, kills in succession
 ``remedies``    the fork bomb under limits, beside another user
 ==============  ==========================================================

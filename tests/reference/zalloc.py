@@ -84,6 +84,7 @@ def zone_table(kernel: zonemodel.Kernel) -> list[ZoneInit]:
     ]
     for size, most in KALLOC_MAX_ELEMENTS.items():
         calls.append((f"kalloc.{size}", size, most * size, size, ZONE_COLLECTABLE if size >= page else 0))
+    calls.append(("map copies", k.vm_map_copy_size, 16 * 1024, page, 0))  # vm/vm_map.c: vm_map_copy_zone
     if k.allocator == "slab":
         return [ZoneInit(name, -(-size // 4) * 4, None, page, 0) for name, size, _, _, _ in calls]
     return [zinit(name, size, most, alloc, memtype, page) for name, size, most, alloc, memtype in calls]

@@ -54,27 +54,24 @@ from zonemodel._kernels.layout import (
     E_NLAT,
     E_NTH,
     E_QUANTUM,
-    E_RQ,
-    E_RQSEQ,
     E_RUNNABLE,
     E_SEC,
     E_SECOFF,
-    E_SEQ,
-    E_SIZE,
     E_TICKN,
     EF_CPU_END,
     EF_GAP,
     EF_NOW,
     EF_PHASE,
-    EF_SIZE,
     EF_STARTED,
     EV_ARRIVE,
+    EV_DISK,
+    EV_PAGEOUT,
     EV_READY,
+    EV_SYNC,
     EXT2FS,
     G_SLAB,
     G_THREAD_BYTES,
     G_ZONE_MAP,
-    HEAP_DTYPE,
     K_DEPRESS,
     K_FIXED,
     K_THROTTLE,
@@ -82,15 +79,14 @@ from zonemodel._kernels.layout import (
     L_OOM,
     L_QUOTA,
     L_THREADS,
-    M_END,
-    M_MAP_PAGES,
     M_MAP_USED,
-    M_NEXT,
     M_PAGE,
+    MSG_CALL,
+    MSG_DATA_RETURN,
     MSG_NOTIFY,
-    N_SERVERS,
     NULL,
     OK,
+    PAGER,
     PF_BACKOFF,
     PF_DELAY,
     PF_RESERVE,
@@ -98,7 +94,6 @@ from zonemodel._kernels.layout import (
     PI_DELAY_FROM,
     PI_FREE_THREADS,
     PI_KIND,
-    PI_POOL,
     PRI_LOWEST,
     RM_CHARGE_A,
     RM_NULL_DONE,
@@ -106,11 +101,9 @@ from zonemodel._kernels.layout import (
     RM_OPENED,
     RM_REFUSED_QUOTA,
     RM_REFUSED_THREADS,
-    RQ_DTYPE,
     S_BUSY,
     S_COUNTER,
     S_EPOCH,
-    S_PEAK_QUEUE,
     S_PEAK_THREADS,
     S_QHEAD,
     S_QTAIL,
@@ -122,11 +115,7 @@ from zonemodel._kernels.layout import (
     S_STUCK,
     S_THREADS,
     SP_CLOSE_CPU,
-    SP_DECAY,
-    SP_FIXED,
     SP_KILL_CPU,
-    SP_LEVEL,
-    SP_PHASE,
     SP_QUANTUM,
     SP_SECOND,
     SP_SPAWN_CPU,
@@ -143,27 +132,27 @@ from zonemodel._kernels.layout import (
     ST_SLEEP,
     ST_STUCK,
     STEP_CLOSE,
+    STEP_IO,
+    STEP_JOB,
     STEP_KILL,
+    STEP_PAGE,
     STEP_RECEIVE,
     STEP_SERVE,
     STEP_SPAWN,
     STEP_YIELD,
     TF_ARRIVAL,
-    TF_COLS,
     TF_DELAY,
     TF_LEFT,
     TF_USAGE,
     TH_CHILD,
-    TH_COLS,
     TH_EPOCH,
     TH_MSG,
-    TH_NEXT,
+    TH_PAY,
     TH_SERVER,
-    TH_STAMP,
     TH_STATE,
     TH_STEP,
+    TR_BUILD_SIZE,
     TR_NULL_THREADS,
-    TR_SIZE,
     TR_TIME,
     TR_ZONE_MAP_USED,
     Z_PCB,
@@ -174,358 +163,40 @@ from zonemodel._kernels.layout import (
     Machine,
     ServerModel,
 )
-from zonemodel._kernels.process import _kalloc, _kfree
+from zonemodel._kernels.paging import (
+    _call_served,
+    _disk_done,
+    _io_step,
+    _job_step,
+    _page_step,
+    _pageout,
+    _pager_served,
+    _sample,
+    _sync,
+    _took_return,
+)
+from zonemodel._kernels.process import _kfree
 from zonemodel._kernels.remedies import _short
 from zonemodel._kernels.rng import _uniform
-from zonemodel._kernels.zalloc import _zalloc, _zalloc_n, _zfree_n
-
-
-@kernel
-def _new_engine(
-    heap_cap: int, queue_cap: int, thread_cap: int, lat: np.ndarray, trace: np.ndarray, vic: np.ndarray
-) -> Engine:
-    """An empty event loop: *heap_cap* events, *queue_cap* queued messages per server, *thread_cap* threads.
-
-    *vic* holds the notifications of each victim of a kill storm (empty otherwise).
-    """
-    en = np.zeros(E_SIZE, dtype=np.int64)
-    en[E_CUR] = -1
-    en[E_LOAD] = 1
-    return Engine(
-        np.empty(heap_cap, dtype=HEAP_DTYPE),
-        en,
-        np.zeros(EF_SIZE, dtype=np.float64),
-        np.empty((N_SERVERS, queue_cap), dtype=np.float64),
-        np.empty((N_SERVERS, queue_cap), dtype=np.int64),
-        lat,
-        trace,
-        np.empty((thread_cap, TH_COLS), dtype=np.int64),
-        np.empty((thread_cap, TF_COLS), dtype=np.float64),
-        np.empty(thread_cap, dtype=RQ_DTYPE),
-        vic,
-    )
-
-
-@kernel
-def _quiet_engine(srv: ServerModel, state: np.ndarray, messages: int) -> Engine:
-    """An event loop outside a storm for *messages* notifications queued at once: every server thread seated, idle."""
-    seated = 0
-    for s in range(N_SERVERS):
-        seated += srv.sv[s, S_THREADS]
-    threads = seated + 2 * messages + 16
-    eng = _new_engine(
-        threads + messages + 16,
-        2 * messages + 1,
-        threads,
-        np.empty(0, dtype=np.float64),
-        np.empty((0, TR_SIZE), dtype=np.float64),
-        np.empty(0, dtype=np.int64),
-    )
-    _start_clock(eng, srv, state)
-    _seat_threads(eng, srv)
-    return eng
-
-
-@kernel(inline=True)
-def _before(heap: np.ndarray, i: int, t: float, seq: int) -> bool:
-    """Whether event *i* comes before an event at (*t*, *seq*)."""
-    return heap[i].t < t or (heap[i].t == t and heap[i].seq < seq)
-
-
-@kernel(inline=True)
-def _push(eng: Engine, t: float, kind: int, server: int, mtype: int, arrival: float) -> None:
-    """Push an event; the heap is ordered by (time, sequence)."""
-    heap, en = eng.heap, eng.en
-    i = en[E_HEAP]
-    en[E_HEAP] += 1
-    seq = en[E_SEQ]
-    en[E_SEQ] += 1
-    while i > 0:
-        parent = (i - 1) // 2
-        if _before(heap, parent, t, seq):
-            break
-        heap[i] = heap[parent]
-        i = parent
-    ev = heap[i]
-    ev.t = t
-    ev.seq = seq
-    ev.kind = kind
-    ev.server = server
-    ev.mtype = mtype
-    ev.arrival = arrival
-
-
-@kernel(inline=True)
-def _pop(eng: Engine) -> tuple[float, int, int, int, float]:
-    """Pop the earliest event: (time, kind, server, message kind, arrival time)."""
-    heap, en = eng.heap, eng.en
-    top = heap[0]
-    t, kind, server, mtype, arrival = top.t, top.kind, top.server, top.mtype, top.arrival
-    n = en[E_HEAP] - 1
-    en[E_HEAP] = n
-    if n == 0:
-        return t, kind, server, mtype, arrival
-    last_t, last_seq = heap[n].t, heap[n].seq
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and _before(heap, c + 1, heap[c].t, heap[c].seq):
-            c += 1
-        if not _before(heap, c, last_t, last_seq):
-            break
-        heap[i] = heap[c]
-        i = c
-    heap[i] = heap[n]
-    return t, kind, server, mtype, arrival
-
-
-@kernel(inline=True)
-def _rq_before(rq: np.ndarray, i: int, pri: int, seq: int) -> bool:
-    """Whether run-queue entry *i* runs before an entry (*pri*, *seq*)."""
-    return rq[i].pri < pri or (rq[i].pri == pri and rq[i].seq < seq)
-
-
-@kernel(inline=True)
-def _rq_push(eng: Engine, pri: int, th: int) -> None:
-    """Put thread *th* at the tail of the run queue of priority *pri*."""
-    rq, en = eng.rq, eng.en
-    i = en[E_RQ]
-    en[E_RQ] += 1
-    seq = en[E_RQSEQ]
-    en[E_RQSEQ] += 1
-    while i > 0:
-        parent = (i - 1) // 2
-        if _rq_before(rq, parent, pri, seq):
-            break
-        rq[i] = rq[parent]
-        i = parent
-    e = rq[i]
-    e.pri = pri
-    e.seq = seq
-    e.th = th
-
-
-@kernel(inline=True)
-def _rq_pop(eng: Engine) -> tuple[int, int]:
-    """Take the first entry of the run queue: (thread, priority)."""
-    rq, en = eng.rq, eng.en
-    th, pri = rq[0].th, rq[0].pri
-    n = en[E_RQ] - 1
-    en[E_RQ] = n
-    if n == 0:
-        return th, pri
-    last_pri, last_seq = rq[n].pri, rq[n].seq
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and _rq_before(rq, c + 1, rq[c].pri, rq[c].seq):
-            c += 1
-        if not _rq_before(rq, c, last_pri, last_seq):
-            break
-        rq[i] = rq[c]
-        i = c
-    rq[i] = rq[n]
-    return th, pri
-
-
-@kernel(inline=True)
-def _rq_best(eng: Engine) -> int:
-    """The best priority waiting in the run queue (dropping the entries of dead threads), or PRI_LOWEST + 1."""
-    while eng.en[E_RQ] > 0:
-        if eng.th[eng.rq[0].th, TH_STATE] == ST_READY:
-            return eng.rq[0].pri
-        _rq_pop(eng)
-    return PRI_LOWEST + 1
-
-
-@kernel(refcount=False)
-def _zone_free_bytes(ms: np.ndarray) -> int:
-    """Bytes the zone map can still hand out (pages left plus the open chunk)."""
-    return (ms[M_MAP_PAGES] - ms[M_MAP_USED]) * ms[M_PAGE] + ms[M_END] - ms[M_NEXT]
-
-
-@kernel(refcount=False)
-def _spawn_thread(m: Machine) -> int:
-    """A worker's kernel objects: thread, pcb, thread port and MIG reply port."""
-    for z in (Z_THREADS, Z_PCB):
-        if _zalloc(m.zones, m.ms, z) != OK:
-            return ZONE_PANIC
-    if _zalloc_n(m.zones, m.ms, Z_PORTS, 2) != OK:
-        return ZONE_PANIC
-    return OK
-
-
-@kernel(refcount=False)
-def _start_pools(m: Machine, srv: ServerModel) -> int:
-    """Each server starts with its initial threads (one for libports, the pool for a fixed pool)."""
-    sv = srv.sv
-    for s in range(sv.shape[0]):
-        for _ in range(srv.pi[PI_POOL]):
-            if _spawn_thread(m) != OK:
-                return ZONE_PANIC
-            sv[s, S_THREADS] += 1
-        sv[s, S_PEAK_THREADS] = sv[s, S_THREADS]
-    return OK
-
-
-@kernel(refcount=False)
-def _new_thread(eng: Engine, srv: ServerModel, s: int, state: int, step: int) -> int:
-    """A thread slot for a new thread of server *s* (or a client, ``s == CLIENT``), with no CPU usage."""
-    th, tf, en = eng.th, eng.tf, eng.en
-    j = en[E_NTH]
-    en[E_NTH] = j + 1
-    th[j, TH_SERVER] = s
-    th[j, TH_STATE] = state
-    th[j, TH_STEP] = step
-    th[j, TH_MSG] = -1
-    th[j, TH_NEXT] = -1
-    th[j, TH_CHILD] = -1
-    th[j, TH_STAMP] = en[E_SEC]
-    th[j, TH_EPOCH] = srv.sv[s, S_EPOCH] if s < N_SERVERS else 0
-    for c in range(TF_COLS):
-        tf[j, c] = 0.0
-    return j
-
-
-@kernel(inline=True)
-def _wait_receive(eng: Engine, srv: ServerModel, j: int) -> None:
-    """Thread *j* blocks in ``mach_msg``: the last of its server's waiting receivers."""
-    sv, th = srv.sv, eng.th
-    s = th[j, TH_SERVER]
-    th[j, TH_STATE] = ST_RECV
-    th[j, TH_NEXT] = -1
-    tail = sv[s, S_RTAIL]
-    if tail >= 0:
-        th[tail, TH_NEXT] = j
-    else:
-        sv[s, S_RHEAD] = j
-    sv[s, S_RTAIL] = j
-    sv[s, S_RECEIVERS] += 1
-
-
-@kernel(refcount=False)
-def _seat_threads(eng: Engine, srv: ServerModel) -> None:
-    """Every thread the servers have, idle and blocked in ``mach_msg``, its CPU usage long decayed.
-
-    Threads stuck for good on a lock (``S_STUCK``) stay busy and get no slot.
-    """
-    sv = srv.sv
-    for s in range(N_SERVERS):
-        sv[s, S_RHEAD] = -1
-        sv[s, S_RTAIL] = -1
-        sv[s, S_RECEIVERS] = 0
-        sv[s, S_QHEAD] = 0
-        sv[s, S_QTAIL] = 0
-        sv[s, S_BUSY] = sv[s, S_STUCK]
-        sv[s, S_COUNTER] = sv[s, S_THREADS] - sv[s, S_STUCK]
-        for _ in range(sv[s, S_THREADS] - sv[s, S_STUCK]):
-            _wait_receive(eng, srv, _new_thread(eng, srv, s, ST_RECV, STEP_RECEIVE))
-
-
-@kernel(inline=True)
-def _exp(state: np.ndarray, mean: float) -> float:
-    return -mean * math.log(1.0 - _uniform(state))
-
-
-@kernel(inline=True)
-def _cpu_time(state: np.ndarray, sp: np.ndarray, mean: float) -> float:
-    """CPU seconds of one request or close: exponential about *mean*, or exactly *mean* (``SP_FIXED``)."""
-    if sp[SP_FIXED] > 0:
-        return mean
-    return _exp(state, mean)
-
-
-@kernel(refcount=False)
-def _start_clock(eng: Engine, srv: ServerModel, state: np.ndarray) -> None:
-    """Where the run starts against the clock: on a tick, or (``SP_PHASE``) at a random point of both ticks."""
-    sp = srv.sp
-    if sp[SP_PHASE] > 0:
-        eng.ef[EF_PHASE] = _uniform(state) * sp[SP_TICK]
-        eng.en[E_SECOFF] = int(_uniform(state) * sp[SP_SECOND])
-    eng.en[E_SEC] = eng.en[E_SECOFF] // int(sp[SP_SECOND])
-    eng.en[E_TICKN] = 1
-
-
-@kernel(inline=True)
-def _age(eng: Engine, srv: ServerModel, i: int) -> int:
-    """Decay thread *i*'s usage for the scheduler ticks since it was last aged; return its priority."""
-    th, tf = eng.th, eng.tf
-    k = eng.en[E_SEC] - th[i, TH_STAMP]
-    if k > 64:
-        tf[i, TF_USAGE] = 0.0
-    else:
-        for _ in range(k):
-            tf[i, TF_USAGE] *= srv.sp[SP_DECAY]
-    th[i, TH_STAMP] = eng.en[E_SEC]
-    return min(PRI_LOWEST, srv.prio[th[i, TH_SERVER]] + int(tf[i, TF_USAGE] / srv.sp[SP_LEVEL]))
-
-
-@kernel(inline=True)
-def _preempt(eng: Engine, srv: ServerModel, now: float) -> None:
-    """The running thread goes back to the tail of its run queue, keeping the work it has left."""
-    i = eng.en[E_CUR]
-    eng.tf[i, TF_LEFT] -= now - eng.ef[EF_STARTED]
-    eng.th[i, TH_STATE] = ST_READY
-    _rq_push(eng, _age(eng, srv, i), i)
-    eng.en[E_CUR] = -1
-
-
-@kernel(inline=True)
-def _setrun(eng: Engine, srv: ServerModel, j: int, now: float, preempt: bool) -> None:
-    """Thread *j* becomes runnable; it preempts the running thread if *preempt* and its priority is strictly better."""
-    en = eng.en
-    pri = _age(eng, srv, j)
-    eng.th[j, TH_STATE] = ST_READY
-    en[E_RUNNABLE] += 1
-    _rq_push(eng, pri, j)
-    if preempt and en[E_CUR] >= 0 and pri < en[E_CURPRI]:
-        _preempt(eng, srv, now)
-
-
-@kernel(inline=True)
-def _stop_running(eng: Engine, state: int) -> None:
-    """The running thread leaves the CPU for *state* (blocked, sleeping, done, dead)."""
-    i = eng.en[E_CUR]
-    eng.th[i, TH_STATE] = state
-    eng.en[E_RUNNABLE] -= 1
-    eng.en[E_CUR] = -1
-
-
-@kernel(inline=True)
-def _deliver(
-    m: Machine, eng: Engine, srv: ServerModel, s: int, mtype: int, arrival: float, now: float, preempt: bool
-) -> int:
-    """A message to server *s*: to its longest-waiting receiver, or into its queue (a kalloc'd kmsg either way).
-
-    The receiver it wakes preempts the running thread if *preempt* and its priority is strictly better.
-    """
-    sv, th = srv.sv, eng.th
-    status, _ = _kalloc(m, srv.msize[mtype])
-    if status != OK:
-        if m.gp[G_SLAB]:  # mach_msg fails for want of a buffer: the message is lost, nothing panics
-            return OK
-        return status
-    j = sv[s, S_RHEAD]
-    if j >= 0:
-        sv[s, S_RHEAD] = th[j, TH_NEXT]
-        if th[j, TH_NEXT] < 0:
-            sv[s, S_RTAIL] = -1
-        sv[s, S_RECEIVERS] -= 1
-        th[j, TH_MSG] = mtype
-        eng.tf[j, TF_ARRIVAL] = arrival
-        _setrun(eng, srv, j, now, preempt)
-        return OK
-    tail = sv[s, S_QTAIL]
-    eng.qa[s, tail] = arrival
-    eng.qm[s, tail] = mtype
-    sv[s, S_QTAIL] = tail + 1
-    if tail + 1 - sv[s, S_QHEAD] > sv[s, S_PEAK_QUEUE]:
-        sv[s, S_PEAK_QUEUE] = tail + 1 - sv[s, S_QHEAD]
-    return OK
+from zonemodel._kernels.sched import (
+    _age,
+    _cpu_time,
+    _deliver,
+    _exp,
+    _new_thread,
+    _pop,
+    _preempt,
+    _push,
+    _rq_best,
+    _rq_pop,
+    _rq_push,
+    _setrun,
+    _spawn_thread,
+    _stop_running,
+    _wait_receive,
+    _zone_free_bytes,
+)
+from zonemodel._kernels.zalloc import _zfree_n
 
 
 @kernel(refcount=False)
@@ -568,7 +239,7 @@ def _kill_null(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     _zfree_n(m.zones, Z_PCB, n)
     _zfree_n(m.zones, Z_PORTS, 2 * n)
     for i in range(sv[NULL, S_QHEAD], sv[NULL, S_QTAIL]):
-        _kfree(m, srv.msize[eng.qm[NULL, i]], -1)
+        _kfree(m, srv.msize[eng.qm[NULL, i % eng.qm.shape[1]]], -1)
     for j in range(eng.en[E_NTH]):
         if th[j, TH_SERVER] != NULL or th[j, TH_STATE] == ST_DEAD:
             continue
@@ -644,10 +315,16 @@ def _take(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, i: int, 
             _wait_receive(eng, srv, i)
             return OK
         sv[s, S_QHEAD] = head + 1
-        th[i, TH_MSG] = eng.qm[s, head]
-        tf[i, TF_ARRIVAL] = eng.qa[s, head]
+        k = head % eng.qm.shape[1]
+        th[i, TH_MSG] = eng.qm[s, k]
+        th[i, TH_PAY] = eng.qp[s, k]
+        tf[i, TF_ARRIVAL] = eng.qa[s, k]
     msg = th[i, TH_MSG]
     _kfree(m, srv.msize[msg], -1)
+    if msg == MSG_DATA_RETURN:
+        status = _took_return(m)
+        if status != OK:
+            return status
     sv[s, S_BUSY] += 1
     sv[s, S_COUNTER] -= 1
     if sv[s, S_COUNTER] == 0:
@@ -694,7 +371,7 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
             tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
         if th[i, TH_EPOCH] != sv[NULL, S_EPOCH]:
             return OK  # null was killed since: the client holds a dead name, and closing it sends nothing
-        return _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t, True)
+        return _deliver(m, eng, srv, NULL, MSG_NOTIFY, 0, t, t, True)
     if step == STEP_KILL:  # a victim's space is destroyed: all its notifications, then back to user mode
         n = eng.vic[eng.vic.shape[0] - th[i, TH_MSG]]
         th[i, TH_MSG] -= 1
@@ -704,7 +381,7 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
             _next_victim(eng, srv, i)
         if th[i, TH_EPOCH] == sv[NULL, S_EPOCH]:  # after an OOM kill of null the victims hold dead names
             for _ in range(n):
-                status = _deliver(m, eng, srv, NULL, MSG_NOTIFY, t, t, False)  # the kernel is not preemptive
+                status = _deliver(m, eng, srv, NULL, MSG_NOTIFY, 0, t, t, False)  # the kernel is not preemptive
                 if status != OK:
                     return status
         if en[E_CUR] == i and _rq_best(eng) < en[E_CURPRI]:
@@ -720,7 +397,21 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         else:
             _setrun(eng, srv, j, t, True)
         return OK
-    # STEP_SERVE: the message is done; the thread goes back to receive
+    if step == STEP_JOB:
+        return _job_step(m, eng, srv, state, t)
+    if step == STEP_PAGE:
+        status, done = _page_step(m, eng, srv, state, t)
+    elif step == STEP_IO:
+        status, done = _io_step(m, eng, srv, state, t)
+    elif th[i, TH_MSG] == MSG_CALL:
+        status, done = _call_served(m, eng, srv, state, t)
+    elif s == PAGER:
+        status, done = _pager_served(m, eng, srv, state, t)
+    else:
+        status, done = OK, True
+    if status != OK or not done:
+        return status
+    # the message is done; the thread goes back to receive
     msg = th[i, TH_MSG]
     if s == NULL and msg == MSG_NOTIFY and sp[SP_STALL] > 0.0:  # trivfs_clean_protid's use-after-free
         if sv[NULL, S_STALLED]:
@@ -743,7 +434,7 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         _zfree_n(m.zones, Z_PORTS, 1)  # the dead port is destroyed with its receive right
         if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
             srv.rm[RM_NULL_DONE] += 1
-            return _deliver(m, eng, srv, EXT2FS, MSG_NOTIFY, t, t, True)
+            return _deliver(m, eng, srv, EXT2FS, MSG_NOTIFY, 0, t, t, True)
     return OK
 
 
@@ -844,12 +535,22 @@ def _tick(eng: Engine, srv: ServerModel, t: float) -> None:
 
 
 @kernel(inline=True)
-def _event(m: Machine, eng: Engine, srv: ServerModel, t: float, kind: int, s: int, tagged: int, arrival: float) -> int:
-    """A heap event: a message from outside arrives, or a sleeping thread (number *s*) wakes."""
+def _event(
+    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, kind: int, s: int, tagged: int,
+    arrival: float,
+) -> int:  # fmt: skip
+    """A heap event: a message from outside arrives, a sleeping thread (number *s*) wakes, or a build's event."""
     if kind == EV_ARRIVE:
         if tagged // 2 != srv.sv[s, S_EPOCH]:
             return OK  # sent to a killed instance: gone with it
-        return _deliver(m, eng, srv, s, tagged % 2, arrival, t, True)
+        return _deliver(m, eng, srv, s, tagged % 2, 0, arrival, t, True)
+    if kind == EV_DISK:
+        _disk_done(eng, srv, state, s, t)
+        return OK
+    if kind == EV_SYNC:
+        return _sync(m, eng, srv, t)
+    if kind == EV_PAGEOUT:
+        return _pageout(m, eng, srv, t)
     if eng.th[s, TH_STATE] == ST_SLEEP:
         _setrun(eng, srv, s, t, True)
     return OK
@@ -874,6 +575,7 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
     events = 0
     every = max(1, 2 * eng.lat.shape[0] // max(1, trace.shape[0]))
     row = 0
+    build = trace.shape[1] == TR_BUILD_SIZE
     status = _run_cpu(m, eng, srv, state, ef[EF_NOW])
     if status != OK:
         return status, events
@@ -887,7 +589,7 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
                 break
             t, kind, s, tagged, arrival = _pop(eng)
             ef[EF_NOW] = t
-            status = _event(m, eng, srv, t, kind, s, tagged, arrival)
+            status = _event(m, eng, srv, state, t, kind, s, tagged, arrival)
         elif t_cpu <= t_tick:
             if t_cpu > until:
                 break
@@ -904,7 +606,9 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
         if status == OK:
             status = _run_cpu(m, eng, srv, state, t)
         events += 1
-        if row < trace.shape[0] and events % every == 0:
+        if build:
+            _sample(m, eng, srv)
+        elif row < trace.shape[0] and events % every == 0:
             trace[row, TR_TIME] = ef[EF_NOW]
             trace[row, TR_NULL_THREADS] = srv.sv[NULL, S_THREADS]
             trace[row, TR_ZONE_MAP_USED] = m.ms[M_MAP_USED] * m.ms[M_PAGE]

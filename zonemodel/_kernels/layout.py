@@ -45,6 +45,9 @@ KMAP_FAIL: Final = 10  # slab era: no kernel_map for a page directory; task crea
 OTHER_FAILED: Final = 11  # the other user's fork or open was refused or failed; the kernel is alive
 LIMITED: Final = 12  # no other user: the bomber's fork was refused by a remedy
 ZONE_EXHAUSTED: Final = 13  # an exhaustible zone refused (zalloc returned 0)
+DEADLOCK: Final = 14  # a build: every thread waits on another and nothing is left to wake one
+TIMEOUT: Final = 15  # a build did not finish within the time it was given
+SB_DEADLOCK: Final = 16  # a build's DEADLOCK: pager threads wait for the superblock, whose read waits in the queue
 OTHER_DONE: Final = OK  # the other user's workload completed
 
 # Who made the allocation that ended a run.
@@ -75,7 +78,8 @@ Z_PV: Final = 11
 Z_KALLOC0: Final = 12  # kalloc.16; kalloc.N follows in order of size
 KALLOC_MIN: Final = 16  # bytes of the smallest kalloc zone
 N_KALLOC: Final = 10  # kalloc.16 .. kalloc.8192
-N_ZONES: Final = Z_KALLOC0 + N_KALLOC
+Z_COPIES: Final = Z_KALLOC0 + N_KALLOC  # "map copies": the vm_map_copy of a pager message's pages
+N_ZONES: Final = Z_COPIES + 1
 
 # Zone flags (bits of ``flags``).
 COLLECTABLE: Final = 0x2  # grows by ``alloc_size`` pages at a time (kalloc.4096 and kalloc.8192)
@@ -185,16 +189,26 @@ EXEC: Final = 2
 TERM: Final = 3
 EXT2FS: Final = 4
 NULL: Final = 5
-N_SERVERS: Final = 6
+N_SERVERS: Final = 6  # the storms' servers: rows of ``sv`` in a storm (no file page moves, no pager pool)
+PAGER: Final = 6  # ext2fs's second pool, serving the kernel's pager messages (libdiskfs pager_bucket)
+N_POOLS: Final = 7  # rows of ``sv`` in a build (issue 14): the storms' servers and ext2fs's pager pool
 
 # Message kinds.
 MSG_NOTIFY: Final = 0  # a no-senders notification
 MSG_RPC: Final = 1  # an ordinary request
-N_MSG_KINDS: Final = 2
+MSG_CALL: Final = 2  # a client's RPC, which it waits for (payload: the caller's thread)
+MSG_DATA_REQUEST: Final = 3  # memory_object_data_request (payload: 2 * waiting thread + 1 if read from disk)
+MSG_DATA_UNLOCK: Final = 4  # memory_object_data_unlock of a new page (payload: the waiting thread)
+MSG_DATA_RETURN: Final = 5  # memory_object_data_return (payload: pages)
+N_MSG_KINDS: Final = 6
+SB_REQUEST: Final = -1  # payload of the data_request that reads the superblock back
 
 # Event kinds (the heap holds only what the CPU does not decide: arrivals from outside, sleeps ending).
 EV_ARRIVE: Final = 0  # a message from outside the simulated threads (a new child's requests)
 EV_READY: Final = 2  # a sleeping thread (``server`` = its thread number) becomes runnable
+EV_DISK: Final = 3  # the disk finishes a request (``server`` = the thread waiting for it)
+EV_SYNC: Final = 4  # ext2fs's periodic sync (every DEFAULT_SYNC_INTERVAL)
+EV_PAGEOUT: Final = 5  # the pageout daemon's next burst
 
 # Per-server counters (int64 columns of ``sv``).
 S_THREADS: Final = 0  # threads in the pool
@@ -264,12 +278,14 @@ EF_CPU_END: Final = 1  # when the running thread's current piece of work ends
 EF_STARTED: Final = 2  # when it last got the CPU
 EF_PHASE: Final = 3  # time of clock tick 0
 EF_GAP: Final = 4  # mean seconds a client sleeps between two closes (0: a tight loop)
-EF_SIZE: Final = 5
+EF_TRACE_DT: Final = 5  # a build's trace: seconds between two samples
+EF_TRACE_NEXT: Final = 6  # time of the next sample
+EF_SIZE: Final = 7
 
 # ---------------------------------------------------------------------------- scheduler
 # The 2005 uniprocessor scheduler (kern/sched_prim.c, kern/priority.c), as far as it decides
 # whether a server's pool grows: one CPU, priority run queues, quanta, usage-based priorities.
-CLIENT: Final = N_SERVERS  # "server" number of the client threads (the closers)
+CLIENT: Final = N_POOLS  # "server" number of the client threads (the closers, a build's jobs)
 # Per-thread integers (int64 ``th`` columns).
 TH_SERVER: Final = 0  # server number, or CLIENT
 TH_STATE: Final = 1  # ST_*
@@ -279,7 +295,10 @@ TH_NEXT: Final = 4  # next thread in its server's list of waiting receivers, or 
 TH_CHILD: Final = 5  # the thread it is creating (STEP_SPAWN)
 TH_STAMP: Final = 6  # scheduler tick at which its usage was last aged
 TH_EPOCH: Final = 7  # its server's epoch when it was made (a killed server's threads are void)
-TH_COLS: Final = 8
+TH_PAY: Final = 8  # payload of the message it holds (MSG_CALL: the caller; pager messages: see MSG_*)
+TH_SUB: Final = 9  # a build: which half of a new page's fault an ext2fs thread waits for (0 request, 1 unlock)
+TH_PC: Final = 10  # a build's job: its next operation (row of ``Paging.ops``)
+TH_COLS: Final = 11
 # Per-thread floats (float64 ``tf`` columns).
 TF_USAGE: Final = 0  # CPU usage weighted by load, seconds (one priority level per SP_LEVEL)
 TF_LEFT: Final = 1  # CPU seconds left of its current piece of work
@@ -294,12 +313,16 @@ ST_NEW: Final = 4  # being created by cthread_fork, not yet resumed
 ST_DONE: Final = 5  # a client that has closed all its ports
 ST_DEAD: Final = 6  # died with its server
 ST_STUCK: Final = 7  # blocked for good on a lock a use-after-free left held
+ST_WAIT: Final = 8  # a build: waiting for a reply, a page, the disk or the superblock
 STEP_RECEIVE: Final = 0  # take a message (the one handed over, or the queue's first), or block
 STEP_SERVE: Final = 1  # serve the message it holds
 STEP_SPAWN: Final = 2  # create a thread (cthread_fork: stack, ports, thread_create, resume)
 STEP_CLOSE: Final = 3  # a client's close(): mach_port_deallocate, which notifies null
 STEP_YIELD: Final = 4  # the killer's thread_block(0) in task_terminate: the run queue's first runs, even if worse
 STEP_KILL: Final = 5  # the killer tears a victim's IPC space down; its notifications go out in one burst
+STEP_JOB: Final = 6  # a build's job: its next operation (an RPC, a close, compiling)
+STEP_PAGE: Final = 7  # an ext2fs thread in io_read or io_write: the next page of the window, faulted in
+STEP_IO: Final = 8  # a pager thread: its next disk request, or the end of the message
 # Scheduler parameters (float64 ``sp``).
 SP_TICK: Final = 0  # seconds per clock tick (1 / hz)
 SP_QUANTUM: Final = 1  # clock ticks per quantum
@@ -336,6 +359,11 @@ TR_TIME: Final = 0  # seconds since the first close
 TR_NULL_THREADS: Final = 1
 TR_ZONE_MAP_USED: Final = 2  # bytes
 TR_SIZE: Final = 3
+# A build's trace has three more columns, and a row every ``EF_TRACE_DT`` seconds.
+TR_EXT2FS_THREADS: Final = 3
+TR_PAGER_THREADS: Final = 4
+TR_DIRTY: Final = 5  # dirty file pages (and metadata pages) not yet sent to ext2fs
+TR_BUILD_SIZE: Final = 6
 
 # Owners of IPC spaces in a storm (rows of ``tables``: names, size index, address).
 O_NULL: Final = 0
@@ -383,6 +411,104 @@ I_DEAD: Final = 3  # killed (its space destroyed)
 MAX_INSTANCES: Final = 64  # null instances a System keeps count of
 
 
+# ---------------------------------------------------------------------------- a build (issue 14)
+# Counters and parameters of a build (int64 ``Paging.pc``), ``PG_*``.
+PG_FREE0: Final = 0  # free physical pages when the build started
+PG_MAP0: Final = 1  # zone-map pages taken when it started (zone pages taken since come out of RAM)
+PG_FILE_PAGES: Final = 2  # resident file pages (clean and dirty)
+PG_HELD: Final = 3  # pages that pager messages hold (a sync's copies, pages on their way out)
+PG_ANON: Final = 4  # the jobs' own memory (cc1's heap), pages
+PG_TARGET: Final = 5  # vm_page_free_target
+PG_DAEMON: Final = 6  # 1: the pageout daemon is running
+PG_PAUSES: Final = 7  # pauses of the daemon so far (its burst_wait decays every 11)
+PG_SB: Final = 8  # the superblock page: SB_OUT, SB_IN, SB_READING
+PG_SB_KEEP: Final = 9  # 1: ext2fs keeps the superblock in memory (ac2006613, 2008-03-10)
+PG_SB_HEAD: Final = 10  # first thread waiting for the superblock, or -1 (linked by TH_NEXT)
+PG_SB_TAIL: Final = 11
+PG_DISK: Final = 12  # thread whose request the disk serves, or -1
+PG_DQ_HEAD: Final = 13
+PG_DQ_TAIL: Final = 14
+PG_LRU_HEAD: Final = 15  # oldest entry of ``lru`` not yet looked at
+PG_LRU_TAIL: Final = 16
+PG_CACHED: Final = 17  # objects in the cache
+PG_CACHE_MAX: Final = 18  # vm_object_cached_max
+PG_DIRTY: Final = 19  # dirty file pages
+PG_PEAK_DIRTY: Final = 20
+PG_META: Final = 21  # dirty metadata pages (an inode, a directory block per file made or removed)
+PG_NEXT_FILE: Final = 22  # next file a job takes
+PG_FILES: Final = 23  # files of the build
+PG_JOBS_LEFT: Final = 24  # jobs still running
+PG_SYNCS: Final = 25
+PG_RETURNS: Final = 26  # data_returns sent
+PG_TRIMMED: Final = 27  # of which by the object cache
+PG_LAUNDERED: Final = 28  # of which by the pageout daemon
+PG_MIN_FREE: Final = 29
+PG_HEADERS: Final = 30  # distinct headers (objects 0 .. PG_HEADERS - 1)
+PG_WRITE_MAX: Final = 31  # DATA_WRITE_MAX: pages per data_return of a sync
+PG_STAGE: Final = 32  # STAGE_*
+PG_H_LO: Final = 33  # headers per compiled file, fewest
+PG_H_HI: Final = 34
+PG_S_LO: Final = 35  # pages of the .s file (compile) or of each installed file (install), fewest
+PG_S_HI: Final = 36
+PG_O_LO: Final = 37  # pages of the .o file, fewest
+PG_O_HI: Final = 38
+PG_JOB_PAGES: Final = 39  # cc1's own memory, pages
+PG_FILES_DONE: Final = 40
+PG_LARGEST_SYNC: Final = 41
+PG_WINDOW: Final = 42  # pages io_read and io_write copy per window (pager-memcpy)
+PG_BURST: Final = 43  # pages the pageout daemon sends per burst
+PG_ROWS: Final = 44  # rows of the build's trace written
+PG_FREE_MIN: Final = 45  # vm_page_free_min: below it a thread that needs a page waits (VM_PAGE_WAIT)
+PG_MEM_HEAD: Final = 46  # first thread waiting for free pages, or -1 (linked by TH_NEXT)
+PG_MEM_TAIL: Final = 47
+PG_SYNC_NEXT: Final = 48  # the sync in progress: the object it goes on with (number of objects: the metadata), or -1
+PG_SYNC_SENT: Final = 49  # data_returns the sync in progress has sent
+PG_SYNC_WAIT: Final = 50  # 1: the sync waits for free pages
+PG_SIZE: Final = 51
+SB_OUT: Final = 0  # paged out
+SB_IN: Final = 1  # resident
+SB_READING: Final = 2  # a pager thread is reading it back
+STAGE_COMPILE: Final = 0  # gcc -c per file: three execs, headers, a .s and a .o
+STAGE_INSTALL: Final = 1  # install per file: a lookup, the file's pages written, a close
+# Float parameters (float64 ``Paging.pp``).
+PP_READ: Final = 0  # disk seconds per page read
+PP_WRITE: Final = 1  # disk seconds per page written
+PP_SYNC: Final = 2  # seconds between two syncs
+PP_WAIT: Final = 3  # the pageout daemon's burst_wait now, seconds per page
+PP_WAIT_MIN: Final = 4
+PP_COMPILE: Final = 5  # mean CPU seconds cc1 computes per file
+PP_SIZE: Final = 6
+# Memory objects (int64 columns of ``Paging.obj``).
+O_OPEN: Final = 0  # open references
+O_STAMP: Final = 1  # index of its entry in ``lru`` while cached, else -1
+O_RES: Final = 2  # resident pages (clean and dirty)
+O_DIRTY: Final = 3
+O_SIZE: Final = 4  # pages of the file (a header's are read, a written file's grow)
+O_COLS: Final = 5
+# A job's operations (int64 columns of ``Paging.ops``).
+OP_KIND: Final = 0
+OP_A: Final = 1  # the server (OP_OPEN, OP_CALL, OP_NOTE) or the object
+OP_B: Final = 2  # how many (RPCs, notifications, pages)
+OP_COLS: Final = 3
+OP_OPEN: Final = 0  # b lookups of object a (or of a library, a = -1), each giving the job a port
+OP_CALL: Final = 1  # b RPCs to server a
+OP_NOTE: Final = 2  # b ports to server a dropped: b no-senders notifications
+OP_CPU: Final = 3  # compute (``Paging.opf``)
+OP_READ: Final = 4  # io_read of b pages of object a
+OP_WRITE: Final = 5  # io_write of b new pages of object a
+OP_CLOSE: Final = 6  # close object a: its port dropped, the object into the cache
+OP_UNLINK: Final = 7  # unlink object a: an RPC, its pages thrown away
+OP_MEM: Final = 8  # the job's own memory grows by b pages (shrinks if negative)
+OP_END: Final = 9  # the file is done
+OPS_CAP_FIXED: Final = 40  # operations of a compiled file besides its headers' three each
+# Sizes of a build's arrays (int64 ``caps``), upper bounds computed by the experiment.
+CAP_OPS: Final = 0  # operations of one file's program
+CAP_LRU: Final = 1  # closes in all (entries of the object cache's list)
+CAP_THREADS: Final = 2  # threads at most (the zone map, or RAM, bounds them)
+CAP_SYNCS: Final = 3  # syncs whose size is recorded
+CAP_QUEUE: Final = 4  # messages one pool's queue holds at once
+CAP_SIZE: Final = 5
+
 # ---------------------------------------------------------------------------- replicate rows
 # What every experiment's kernel writes for one run: one record per replicate.
 ROW_DTYPE: Final = np.dtype(
@@ -408,6 +534,30 @@ ROW_DTYPE: Final = np.dtype(
     ]
 )
 """One replicate of any experiment, as the ``*_many`` kernels write it."""
+
+BUILD_ROW_DTYPE: Final = np.dtype(
+    [
+        ("status", np.int64),
+        ("panic_zone", np.int64),
+        ("events", np.int64),
+        ("end_us", np.int64),  # simulated time of the end, microseconds
+        ("files_done", np.int64),  # files the jobs finished
+        ("peak_ext2fs_threads", np.int64),
+        ("peak_pager_threads", np.int64),
+        ("peak_pager_backlog", np.int64),  # most pager messages waiting in the pool's queue
+        ("peak_dirty", np.int64),  # most dirty pages at once
+        ("largest_sync", np.int64),  # data_returns of the biggest sync
+        ("syncs", np.int64),
+        ("data_returns", np.int64),  # data_returns sent in all (syncs, cache trimming, pageout)
+        ("trimmed", np.int64),  # ... of which the object cache's trimming sent
+        ("laundered", np.int64),  # ... of which the pageout daemon sent
+        ("min_free_pages", np.int64),
+        ("zone_map_pages", np.int64),
+        ("p50_latency_ms", np.float64),  # set by the experiment from the latencies
+        ("p99_latency_ms", np.float64),
+    ]
+)
+"""One replicate of a build (:func:`zonemodel.compile_job`)."""
 
 
 # ---------------------------------------------------------------------------- bundles
@@ -462,6 +612,27 @@ class ServerModel(NamedTuple):
     """Base priority of each server's threads, then of the clients' (row ``CLIENT``)."""
 
 
+class Paging(NamedTuple):
+    """A build (issue 14): the disk, the files and their pages, physical memory, the jobs' programs."""
+
+    pc: np.ndarray
+    """Integer counters and parameters (``PG_*``)."""
+    pp: np.ndarray
+    """Float parameters and clocks (``PP_*``)."""
+    obj: np.ndarray
+    """One row (``O_*`` columns) per memory object: the headers, then each file's .s and .o."""
+    lru: np.ndarray
+    """The object cache in order of use: the object of each entry (valid while ``obj[o, O_STAMP]`` is its index)."""
+    dq: np.ndarray
+    """The disk's queue, a ring of ``2 * thread + write``."""
+    ops: np.ndarray
+    """Each job's program for its current file: rows of (``OP_*`` kind, a, b)."""
+    opf: np.ndarray
+    """The CPU seconds of each ``OP_CPU`` row."""
+    bursts: np.ndarray
+    """data_returns each sync sent, in order (as many as fit)."""
+
+
 class Engine(NamedTuple):
     """The event loop's state."""
 
@@ -487,6 +658,10 @@ class Engine(NamedTuple):
     """The run queue: a binary heap of :data:`RQ_DTYPE` entries."""
     vic: np.ndarray
     """Notifications each victim's death sends null, in the order they are killed (a kill storm; else empty)."""
+    qp: np.ndarray
+    """Payload of each queued message, per server (see ``MSG_*``)."""
+    pg: Paging
+    """A build's disk, files, memory and jobs (empty outside a build)."""
 
 
 class Live(NamedTuple):

@@ -10,20 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zonemodel._kernels.engine import (
-    _cpu_time,
-    _new_engine,
-    _new_thread,
-    _next_victim,
-    _push,
-    _quiet_engine,
-    _seat_threads,
-    _serve,
-    _setrun,
-    _spawn_thread,
-    _start_clock,
-    _start_pools,
-)
+from zonemodel._kernels.engine import _next_victim, _serve
 from zonemodel._kernels.forkbomb import _background_step, _copy_machine, _record
 from zonemodel._kernels.jit import in_chunks, kernel
 from zonemodel._kernels.layout import (
@@ -131,6 +118,18 @@ from zonemodel._kernels.layout import (
 )
 from zonemodel._kernels.process import _grow_table, _kalloc, _kfree, _spawn
 from zonemodel._kernels.remedies import _fatal
+from zonemodel._kernels.sched import (
+    _cpu_time,
+    _new_engine,
+    _new_thread,
+    _push,
+    _quiet_engine,
+    _seat_threads,
+    _setrun,
+    _spawn_thread,
+    _start_clock,
+    _start_pools,
+)
 from zonemodel._kernels.zalloc import _zalloc_n, _zfree_n
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zonemodel._kernels.engine import _kill_null, _push, _quiet_engine, _serve
+from zonemodel._kernels.engine import _kill_null, _serve
 from zonemodel._kernels.jit import kernel
 from zonemodel._kernels.layout import (
     EV_ARRIVE,
@@ -51,6 +51,7 @@ from zonemodel._kernels.layout import (
     Workload,
 )
 from zonemodel._kernels.process import _exit, _kfree
+from zonemodel._kernels.sched import _push, _quiet_engine
 from zonemodel._kernels.zalloc import _zfree_n
 
 

@@ -107,6 +107,18 @@ _STATUS: Final[dict[int, tuple[Outcome, Limit, str]]] = {
         "[no panic: fork() fails, an IPC entry table cannot grow in kalloc_map]",
     ),
     L.NO_MEMORY: ("hang", "physical memory", "[no message: the forking thread waits for a free page for ever]"),
+    L.DEADLOCK: (
+        "deadlock",
+        "",
+        "[no message: ext2fs hangs; every thread it has waits, and no event is left that would wake one]",
+    ),
+    L.TIMEOUT: ("unfinished", "", "[the build was still running at its timeout]"),
+    L.SB_DEADLOCK: (
+        "deadlock",
+        "",
+        "[no message: ext2fs hangs; its pager threads wait for the superblock, and the request that would read it "
+        "waits in their queue]",
+    ),
     L.CHILD_LIMIT: ("child limit", "", ""),
     L.NO_BOOT: ("no boot", "kernel_map", _NO_BOOT_MESSAGE),
     L.KMEM_FULL: (
@@ -155,6 +167,10 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_exit_clients": 1,
     "_kill_clients": 2,
     "_kill_null_instances": 2,
+    "_build": 12,
+    "_build_row": 1,
+    "_new_paging": 1,
+    "_build_chunk": 3,
 }
 """About how long compiling each kernel called from Python takes on two cores, with the kernels it calls
 (measured with ``zonemodel.warmup()`` and an empty cache); unknown ones count 5 s."""
@@ -314,7 +330,10 @@ def server_model(
     svc = np.full((L.N_SERVERS, L.N_MSG_KINDS), kernel.service_rpc, dtype=np.float64)
     svc[L.NULL, L.MSG_NOTIFY] = kernel.service_notify_null
     svc[L.EXT2FS, L.MSG_NOTIFY] = kernel.service_notify_ext2fs
-    msize = np.array([kernel.notify_msg_size, kernel.rpc_msg_size], dtype=np.int64)
+    msize = np.zeros(L.N_MSG_KINDS, dtype=np.int64)
+    msize[L.MSG_NOTIFY] = kernel.notify_msg_size
+    msize[L.MSG_RPC] = msize[L.MSG_CALL] = kernel.rpc_msg_size
+    msize[L.MSG_DATA_REQUEST] = msize[L.MSG_DATA_UNLOCK] = msize[L.MSG_DATA_RETURN] = kernel.pager_msg_size
     requests = np.zeros(L.N_SERVERS, dtype=np.int64)
     for server, n in (rpcs or {}).items():
         requests[server] = n
@@ -353,8 +372,8 @@ def scheduler_array(kernel: Kernel) -> np.ndarray:
 
 
 def base_priorities(kernel: Kernel) -> np.ndarray:
-    """Base priority of each server's threads, then of the clients' (row ``CLIENT``)."""
-    prio = np.full(L.N_SERVERS + 1, kernel.priority_user, dtype=np.int64)
+    """Base priority of each pool's threads (ext2fs's pager pool included), then of the clients' (row ``CLIENT``)."""
+    prio = np.full(L.N_POOLS + 1, kernel.priority_user, dtype=np.int64)
     prio[L.PROC] = kernel.priority_proc
     return prio
 

@@ -15,11 +15,14 @@ from zonemodel.model.zones import ZONE_NAMES
 from zonemodel.units import format_size
 
 Outcome: TypeAlias = Literal[
-    "panic", "fork failure", "hang", "child limit", "no boot", "survived", "stopped by a limit", "open failed"
-]
+    "panic", "fork failure", "hang", "child limit", "no boot", "survived", "stopped by a limit", "open failed",
+    "deadlock", "unfinished",
+]  # fmt: skip
 """How a run ended."""
 
 __all__ = [
+    "BuildResult",
+    "BuildRuns",
     "CloseBurstResult",
     "CloseBurstRuns",
     "ForkBombResult",
@@ -592,4 +595,193 @@ class KillResult(Record):
         return (
             f"KillResult({self.target!r}, notifications={self.notifications}, outcome={self.outcome!r}, "
             f"message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True)
+class BuildResult(Record):
+    """What one build did (:func:`zonemodel.compile_job`).
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> r = zonemodel.compile_job(zonemodel.gnumach(2005), files=2, seed=1)
+    >>> r.outcome, r.peak_threads["ext2fs pager"] >= 1
+    ('survived', True)
+    """
+
+    outcome: Outcome
+    """``"survived"``, ``"panic"``, ``"hang"``, ``"deadlock"`` or ``"unfinished"`` (still running at the timeout)."""
+    message: str
+    """The console panic line, or a bracketed description, or ``""``."""
+    limit: str
+    """The resource that ran out, or ``""``."""
+    stage: str
+    """``"compile"`` or ``"install"``."""
+    jobs: int
+    """Jobs that ran at once."""
+    files: int
+    """Files of the build."""
+    files_done: int
+    """Files the jobs finished."""
+    policy: str
+    """Key of the thread policy."""
+    duration: float
+    """Simulated seconds from the start to the end (the last page written, or the panic)."""
+    peak_threads: dict[str, int]
+    """Largest thread count of each pool (``"ext2fs"`` serves RPCs, ``"ext2fs pager"`` the kernel's pager)."""
+    peak_pager_backlog: int
+    """Most pager messages waiting at once in the pager pool's queue."""
+    peak_dirty_pages: int
+    """Most dirty pages (file and metadata) at once, not yet sent to ext2fs."""
+    sync_bursts: tuple[int, ...]
+    """data_returns each sync sent, in order."""
+    data_returns: int
+    """data_returns the kernel sent in all: from the syncs, the object cache and the pageout daemon."""
+    trimmed: int
+    """... of which the object cache sent when it held more than ``object_cache_max`` objects."""
+    laundered: int
+    """... of which the pageout daemon sent."""
+    min_free: int
+    """Fewest bytes of free physical memory seen."""
+    latency_ms: dict[str, float]
+    """From a message's arrival at a pool to the end of its handling (disk writes included): ``p50``, ``p99``."""
+    zone_map_used: int
+    """Bytes of the zone map taken at the end."""
+    zone_map_size: int
+    """Size of the zone map."""
+    zones: tuple[ZoneUsage, ...]
+    """Per-zone usage at the end."""
+    trace: tuple[tuple[float, int, int, int, int], ...]
+    """Every 0.25 s: (seconds, ext2fs threads, ext2fs pager threads, zone-map bytes used, dirty pages)."""
+    events: int = 0
+    """Events the event loop processed."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared)."""
+    seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
+    """The seed that made the result: pass it back as ``seed=`` to rerun (not compared)."""
+
+    @property
+    def largest_sync(self) -> int:
+        """data_returns of the biggest sync (0 if none ran)."""
+        return max(self.sync_bursts, default=0)
+
+    def table(self, top: int | None = None) -> str:
+        """Per-zone usage as a text table, largest zones first."""
+        return format_zone_table(self.zones, top=top)
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        columns = ("seconds", "ext2fs_threads", "pager_threads", "zone_map_used", "dirty_pages")
+        return [dict(zip(columns, row, strict=True)) for row in self.trace]
+
+    def __repr__(self) -> str:
+        return (
+            f"BuildResult({self.outcome!r}, {self.stage}, files={self.files_done}/{self.files}, "
+            f"policy={self.policy!r}, pager threads={self.peak_threads['ext2fs pager']}, message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True)
+class BuildRuns(Record):
+    """The distribution over independently seeded builds.
+
+    Examples
+    --------
+    >>> import zonemodel
+    >>> runs = zonemodel.compile_job(zonemodel.gnumach(2005), files=2, runs=3, seed=1)
+    >>> runs.runs, runs.panicked
+    (3, 0.0)
+    """
+
+    outcomes: tuple[tuple[str, int], ...]
+    """``(outcome, runs)`` pairs, most frequent first."""
+    messages: tuple[tuple[str, int], ...]
+    """``(message, runs)`` pairs, most frequent first."""
+    limits: tuple[tuple[str, int], ...]
+    """``(limit, runs)`` pairs, most frequent first."""
+    run_outcomes: tuple[str, ...]
+    """How each run ended, in replicate order."""
+    run_messages: tuple[str, ...]
+    """The console message of each run."""
+    run_limits: tuple[str, ...]
+    """The limit of each run."""
+    stage: str
+    """``"compile"`` or ``"install"``."""
+    policy: str
+    """Key of the thread policy."""
+    files_done: tuple[int, ...]
+    """Files finished, per run."""
+    duration: tuple[float, ...]
+    """Simulated seconds, per run."""
+    peak_ext2fs_threads: tuple[int, ...]
+    """Peak threads of ext2fs's RPC pool, per run."""
+    peak_pager_threads: tuple[int, ...]
+    """Peak threads of ext2fs's pager pool, per run."""
+    peak_pager_backlog: tuple[int, ...]
+    """Most pager messages waiting at once, per run."""
+    peak_dirty_pages: tuple[int, ...]
+    """Most dirty pages at once, per run."""
+    largest_sync: tuple[int, ...]
+    """data_returns of the biggest sync, per run."""
+    data_returns: tuple[int, ...]
+    """data_returns sent in all, per run."""
+    p50_latency_ms: tuple[float, ...]
+    """Median message latency, per run, in milliseconds."""
+    p99_latency_ms: tuple[float, ...]
+    """99th percentile of the message latency, per run, in milliseconds."""
+    zone_map_used: tuple[int, ...]
+    """Bytes of the zone map taken at the end, per run."""
+    kernel: Kernel | None = field(default=None, compare=False, repr=False)
+    """The kernel that made the result (not compared)."""
+    seed: np.random.SeedSequence | None = field(default=None, compare=False, repr=False)
+    """The seed that made the result (not compared)."""
+
+    @property
+    def runs(self) -> int:
+        """Number of runs."""
+        return len(self.run_outcomes)
+
+    @property
+    def outcome(self) -> str:
+        """The most common outcome."""
+        return self.outcomes[0][0]
+
+    @property
+    def message(self) -> str:
+        """The most common console message."""
+        return self.messages[0][0]
+
+    @property
+    def panicked(self) -> float:
+        """Fraction of runs that ended in a panic."""
+        return dict(self.outcomes).get("panic", 0) / self.runs
+
+    @property
+    def deadlocked(self) -> float:
+        """Fraction of runs that ended in a deadlock."""
+        return dict(self.outcomes).get("deadlock", 0) / self.runs
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        return _run_rows(
+            outcome=self.run_outcomes,
+            limit=self.run_limits,
+            message=self.run_messages,
+            files_done=self.files_done,
+            duration=self.duration,
+            peak_ext2fs_threads=self.peak_ext2fs_threads,
+            peak_pager_threads=self.peak_pager_threads,
+            peak_pager_backlog=self.peak_pager_backlog,
+            peak_dirty_pages=self.peak_dirty_pages,
+            largest_sync=self.largest_sync,
+            data_returns=self.data_returns,
+            p50_latency_ms=self.p50_latency_ms,
+            p99_latency_ms=self.p99_latency_ms,
+            zone_map_used=self.zone_map_used,
+        )
+
+    def __repr__(self) -> str:
+        threads = self.peak_pager_threads
+        return (
+            f"BuildRuns(runs={self.runs}, panicked={self.panicked:.3f}, deadlocked={self.deadlocked:.3f}, "
+            f"pager threads {min(threads)}..{max(threads)} (median {statistics.median(threads):g}))"
         )

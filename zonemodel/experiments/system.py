@@ -29,11 +29,13 @@ from typing import Final
 import numpy as np
 
 from zonemodel._kernels import layout as L
+from zonemodel._kernels.builds import _build, _build_row, _new_paging
 from zonemodel._kernels.forkbomb import _bomb
 from zonemodel._kernels.process import _exit
 from zonemodel._kernels.storms import _burst_run, _open_storm
 from zonemodel._kernels.system import _exit_clients, _kill_clients, _kill_null_instances
 from zonemodel.errors import ParameterError, ZonemodelError
+from zonemodel.experiments.builds import Stage, _Build, build_on, build_servers, check_build
 from zonemodel.experiments.common import (
     BOOT_KERNELS,
     SERVER_NAMES,
@@ -49,6 +51,7 @@ from zonemodel.experiments.common import (
 )
 from zonemodel.experiments.forkbomb import ForkBombResult, check_bomb, run_once
 from zonemodel.experiments.results import (
+    BuildResult,
     CloseBurstResult,
     KillResult,
     OpenPortsResult,
@@ -157,10 +160,12 @@ class System:
         self._experiments = 0
         compile_notice(*BOOT_KERNELS)
         self._booted = up_or_raise(self.kernel)
-        self.history: list[ForkBombResult | CloseBurstResult | OpenPortsResult | KillResult] = []
+        self.history: list[ForkBombResult | CloseBurstResult | OpenPortsResult | KillResult | BuildResult] = []
         """Results of the experiments run so far, in order."""
         self._down = ""
         self._sv = np.zeros((L.N_SERVERS, L.S_COLS), dtype=np.int64)
+        self._pager = np.zeros(L.S_COLS, dtype=np.int64)  # ext2fs's pager pool: started by the first build
+        self._pager_started = False
         self._live = L.Live(
             np.zeros((L.O_CLIENT0, L.T_SIZE), dtype=np.int64),
             np.zeros(L.Y_SIZE, dtype=np.int64),
@@ -439,6 +444,66 @@ class System:
                 group = _Clients(number, mine)
                 group.held[current] = result.other_opened
                 self._clients.append(group)
+        return result
+
+    def compile_job(
+        self,
+        *,
+        jobs: int = 1,
+        files: int = 100,
+        stage: Stage = "compile",
+        policy: PolicyKey | ThreadPolicy = UPSTREAM_1997,
+        headers: int = 400,
+        headers_per_file: tuple[int, int] = (100, 250),
+        pages: tuple[int, int] | None = None,
+        object_pages: tuple[int, int] = (5, 75),
+        compile_cpu: float = 1.0,
+        job_memory: int | str = "16 MiB",
+        timeout: float = 3600.0,
+    ) -> BuildResult:
+        """A build on this system (:func:`zonemodel.compile_job`, same arguments but *runs* and *seed*).
+
+        ext2fs's pager pool starts with its first thread at the first build
+        (earlier experiments moved no file page); its threads stay, like every
+        server's.  The build's files are its own: each build starts with no
+        dirty page and an empty object cache.
+        """
+        if pages is None:
+            pages = (25, 250) if stage == "compile" else (1, 8)
+        build = check_build(
+            self.kernel, jobs=jobs, files=files, stage=stage, policy=policy, headers=headers,
+            headers_per_file=headers_per_file, pages=pages, object_pages=object_pages, compile_cpu=compile_cpu,
+            job_memory=job_memory, timeout=timeout,
+        )  # fmt: skip
+        return self._run_build(build)
+
+    def _run_build(self, build: _Build) -> BuildResult:
+        """Run a validated build (:func:`~zonemodel.experiments.builds.check_build`) on this system."""
+        self._check_up()
+        compile_notice(*BOOT_KERNELS, _build, _build_row, _new_paging)
+        srv = self._servers(build.policy)
+        sv = np.vstack([srv.sv, self._pager[None, :]])
+        sv[L.PAGER, L.S_COUNTER] = sv[L.PAGER, L.S_THREADS]
+        sv[L.PAGER, L.S_RECEIVERS] = sv[L.PAGER, L.S_THREADS]
+        sv[L.PAGER, L.S_PEAK_THREADS] = sv[L.PAGER, L.S_THREADS]
+        for col in (L.S_BUSY, L.S_QHEAD, L.S_QTAIL, L.S_PEAK_QUEUE, L.S_SERVED, L.S_EPOCH):
+            sv[L.PAGER, col] = 0
+        bsrv = build_servers(build, self._booted, sv)
+        start = np.zeros(L.N_POOLS, dtype=np.int64)
+        if not self._live.ys[L.Y_POOLS]:
+            start[:] = 1  # a fresh system: every pool starts now
+        elif not self._pager_started:
+            start[L.PAGER] = 1
+        self._pager_started = True
+        result = build_on(build, self._next_stream(), self._booted, bsrv, start, int(sv[:, L.S_THREADS].sum()))
+        self._sv[:] = sv[: L.N_SERVERS]
+        self._pager[:] = sv[L.PAGER]
+        self._live.ys[L.Y_POOLS] = 1
+        result = replace(result, seed=self._seed)
+        self.history.append(result)
+        self._settle(result.outcome, result.message, build.policy)
+        if result.outcome == "deadlock":
+            self._down = result.message
         return result
 
     def open_ports(

@@ -61,6 +61,9 @@ _HURD05 = "GNU Hurd b2d343be"
 _ZP = "zalloc panics, r2 (2007-04-12), antrik/Olaf Buddenhagen, Hurd wiki"
 _DEB_ADDED = "Debian gnumach packaging 2677f79 (2005-05-11)"
 _DEB_16 = "Debian gnumach packaging 9219473 (2005-05-14)"
+_GM07_VM = "GNU Mach 352e8479 (2007-06-23)"
+_HURD07 = "GNU Hurd 34c26318 (2007-05-08; these files did not change 2005-2008)"
+_DISK_SIZES = "i386 sizes and kalloc zones as disk-load-2005.md §2 gives them"
 _DEB_SHIPPED = (
     "shipped in every Debian gnumach from 1:20050501-2 (2005-05-14) to 2:1.3.99.dfsg.cvs20080708-1; "
     "the x64 change was removed in bfaa557 (2008-12-29)"
@@ -314,6 +317,58 @@ GNUMACH_2005: Final[Era] = {
             "(storms-2005.md §F); no source gives a rate"
         ),
     ),
+    # --- disk and paging (disk-load-2005.md) ---------------------------------
+    "vm_map_copy_size": (
+        56,
+        Source('vm/vm_map.h (struct vm_map_copy), vm/vm_map.c ("map copies", 16 KiB)', _GM07_VM, note=_DISK_SIZES),
+    ),
+    "pager_msg_size": (
+        128,
+        Source("include/mach/memory_object.defs:161-289 (simpleroutines)", _GM07_VM, note=_DISK_SIZES),
+    ),
+    "service_fs_rpc": (
+        200e-6,
+        Estimate(
+            "a dir_lookup, io_stat or io_read/io_write call in ext2fs on a 2005 PC, without its page faults: "
+            "more than a notification (100 us), less than a proc request with its own RPCs (500 us)"
+        ),
+    ),
+    "service_pager": (
+        100e-6,
+        Estimate(
+            "libpager's seqno bookkeeping and ext2fs's block lookup for one pager message, without the disk: "
+            "as much as a notification in ext2fs"
+        ),
+    ),
+    "disk_read_time": (
+        12e-3,
+        Estimate("an uncached random read of a 2005 IDE disk, 10-15 ms (disk-load-2005.md §4): the middle"),
+    ),
+    "disk_write_time": (
+        5e-3,
+        Estimate(
+            "a 4 KiB write takes 0.5-2 ms into the drive's cache and 8-15 ms with a seek (disk-load-2005.md §4); "
+            "the elevator sorts a long queue of writes, so most seeks are short: between the two"
+        ),
+    ),
+    "sync_interval": (5.0, Source("libdiskfs/priv.h:64 (DEFAULT_SYNC_INTERVAL)", _HURD07)),
+    "data_write_max": (32, Source("vm/memory_object.c:679 (DATA_WRITE_MAX)", _GM07_VM)),
+    "object_cache_max": (200, Source("vm/vm_object.c:182 (vm_object_cached_max)", _GM07_VM)),
+    "pageout_burst": (10, Source("vm/vm_pageout.c:55-65 (VM_PAGEOUT_BURST_MAX)", _GM07_VM)),
+    "pageout_wait": (10e-3, Source("vm/vm_pageout.c:55-65, 651-681 (VM_PAGEOUT_BURST_WAIT)", _GM07_VM)),
+    "pageout_wait_min": (
+        1e-3,
+        Source(
+            "vm/vm_pageout.c:856-876: burst_wait decays by 3/4 every 11 pauses while the laundry count, "
+            "which counts internal pages only, stays empty",
+            _GM07_VM,
+        ),
+    ),
+    "io_window_pages": (8, Source("libpager/pager-memcpy.c:45-46, 112-127", _HURD07)),
+    "superblock_in_memory": (
+        False,
+        Source("ext2fs reads its superblock through the disk pager until ac2006613 (2008-03-10)", _HURD07),
+    ),
     "clock_phase": (
         "random",
         Estimate(
@@ -353,6 +408,11 @@ CHANGES_2009: Final[Era] = {
         Source("i386/intel/pmap.c (40 MiB + phys), commit 592b5749 (2008-12-29)", _GM09),
     ),
     "zone_map": (64 * _MiB, Source("kern/zalloc.c (zone_map_size), commit fa6c711d", _GM09)),
+    "object_cache_max": (4000, Source("vm/vm_object.c (vm_object_cached_max), commit fa6c711d", _GM09)),
+    "superblock_in_memory": (
+        True,
+        Source("ext2fs keeps its superblock in memory, commit ac2006613 (2008-03-10)", "GNU Hurd ac2006613"),
+    ),
     "ram_limit": (
         (_G // 6 * 5) // 4096 * 4096,
         Source("i386/i386at/model_dep.c: RAM above 5/6 of the kernel's 1 GiB is truncated, commit fa6c711d", _GM09),

@@ -261,6 +261,36 @@ class Kernel:
     cleanup blocks for good, so every notification needs a new thread.
     """
 
+    # --- disk and paging (a build, :func:`zonemodel.compile_job`) -------------------
+    vm_map_copy_size: int = field(metadata=_STRUCT)
+    """Bytes of a ``struct vm_map_copy`` (zone "map copies"): one per pager message carrying pages."""
+    pager_msg_size: int = field(metadata=_size(16, 8192))
+    """Kernel buffer bytes of a data_request, data_unlock or data_return message."""
+    service_fs_rpc: float = field(metadata=_real(1e-7, 10.0))
+    """Mean CPU seconds ext2fs spends on a client RPC (dir_lookup, io_stat, io_read...), its page faults apart."""
+    service_pager: float = field(metadata=_real(1e-7, 10.0))
+    """Mean CPU seconds ext2fs's pager spends on a pager message, its disk requests apart."""
+    disk_read_time: float = field(metadata=_real(1e-6, 86400.0))
+    """Seconds the disk takes to read one page."""
+    disk_write_time: float = field(metadata=_real(1e-6, 86400.0))
+    """Seconds the disk takes to write one page."""
+    sync_interval: float = field(metadata=_real(0.01, 86400.0))
+    """Seconds between two of ext2fs's periodic syncs."""
+    data_write_max: int = field(metadata=_count(1, 4096))
+    """Most pages in one data_return of a sync (``DATA_WRITE_MAX``)."""
+    object_cache_max: int = field(metadata=_count(1, 1_000_000))
+    """Unreferenced memory objects the kernel keeps cached (``vm_object_cached_max``)."""
+    pageout_burst: int = field(metadata=_count(1, 10_000))
+    """Pages the pageout daemon sends per burst before it pauses."""
+    pageout_wait: float = field(metadata=_real(1e-6, 10.0))
+    """The pageout daemon's first pause, seconds per page sent (``burst_wait``)."""
+    pageout_wait_min: float = field(metadata=_real(1e-6, 10.0))
+    """The shortest pause the daemon's ``burst_wait`` decays to, seconds per page."""
+    io_window_pages: int = field(metadata=_count(1, 4096))
+    """Pages io_read and io_write map and copy at a time in ext2fs."""
+    superblock_in_memory: bool = field(metadata=_FLAG)
+    """Whether ext2fs keeps its superblock in memory, so that writes never wait for it to be read back."""
+
     _recorded: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
     """Each field's provenance with the value it was recorded for; a field missing or changed since gets Override."""
 

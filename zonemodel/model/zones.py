@@ -41,6 +41,7 @@ ZONE_NAMES: Final = (
     "pmap",
     "pv_list",
     *(f"kalloc.{size}" for size in KALLOC_SIZES),
+    "map copies",
 )
 """Zone names as GNU Mach prints them in ``panic: zalloc: zone <name> exhausted``."""
 
@@ -117,4 +118,5 @@ def zone_specs(kernel: Kernel) -> tuple[ZoneSpec, ...]:
         spec(f"kalloc.{size}", size, _kalloc_max_elements(size), alloc=size if size >= page else 0)
         for size in KALLOC_SIZES
     ]
+    specs.append(spec("map copies", k.vm_map_copy_size, (16 * 1024) // k.vm_map_copy_size))
     return tuple(specs)

@@ -68,12 +68,15 @@ OBSERVATIONS: Final = MappingProxyType(
                 "A flood of requests makes multithreaded servers spawn threads until kernel memory runs out",
                 threads="an absurd number of threads",
                 outcome="resource exhaustion",
+                ext2fs_threads_2008="easily created hundreds, even thousands of threads",  # bug-hurd 2008-03-11
             ),
             _obs(
                 "O3",
                 "r2",
                 "Heavy disk load, or opening many ports to /dev/null and closing them all quickly, crashes the system",
                 fast_close="crash",
+                disk_load="crash under heavy disk load (like large compile jobs)",
+                packaging="a package build always crashes at the same stage",  # r3's history of the page
             ),
             _obs(
                 "O4",

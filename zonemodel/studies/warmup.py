@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from numba.core.dispatcher import Dispatcher
 
+from zonemodel.experiments.builds import compile_job
 from zonemodel.experiments.forkbomb import fork_bomb
 from zonemodel.experiments.replay import replay
 from zonemodel.experiments.storms import close_burst, open_ports
@@ -110,6 +111,8 @@ def _steps() -> list[tuple[str, Callable[[], object]]]:
         ("close_burst(runs=2)", lambda: close_burst(base, processes=2, ports_each=10, runs=2, seed=0)),
         ("open_ports", lambda: open_ports(base, processes=1, ports_each=10)),
         ("System.kill", lambda: _kills(base)),
+        ("compile_job", lambda: compile_job(base, files=1, headers_per_file=(1, 2), seed=0)),
+        ("compile_job(runs=2)", lambda: compile_job(base, stage="install", files=2, runs=2, seed=0)),
     ]
 
 
