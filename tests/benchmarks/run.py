@@ -10,6 +10,8 @@ Measures, in one run, and prints a table of each measurement against its target:
 (d) ``nox -R -s doctest`` with a warm cache;
 (e) the server event loop: one close burst, numba vs the plain-Python reference vs
     SimPy (tests/simpy_servers.py) on the same inputs, checking identical results;
+(g) a build (``compile_job``, issue 14): one install of 5000 files, numba vs the plain-Python
+    reference (tests/reference/builds.py) on the same seed, events per second, checking identical results;
 (f) a cold start, each in a new process on an empty ``NUMBA_CACHE_DIR``: the
     README's first ``fork_bomb`` (then ``runs=1000``), the first call of each
     experiment, ``warmup()``, and the first ``sweep`` on a 2-worker spawn pool
@@ -379,6 +381,53 @@ def bench_servers(repeat: int) -> list[Result]:
     ]
 
 
+# ---------------------------------------------------------------------------- (g)
+
+
+def bench_builds(repeat: int) -> list[Result]:
+    """One build, numba against its reference on the same inputs and seed: events per second of each."""
+    name = "(g) build (compile_job): numba vs reference"
+    try:
+        import zonemodel as zm
+        from zonemodel.seeds import replicate_states
+
+        sys.path.insert(0, str(ROOT))
+        from tests.reference import builds as ref
+    except ImportError as exc:
+        return [Result(name, None, "x", "", None, f"not available: {exc}")]
+    kernel, files, seed = zm.gnumach(2005), 5000, 1
+    kept: dict[str, Any] = {}
+
+    def numba_run() -> None:
+        kept["result"] = zm.compile_job(kernel, stage="install", files=files, seed=seed)
+
+    numba_run()
+    numba_time = best_of(repeat, numba_run)
+    params = ref.Params(
+        jobs=1, files=files, compile=False, headers=400, headers_per_file=(100, 250), pages=(1, 8),
+        object_pages=(5, 75), compile_cpu=1.0, job_pages=0, timeout=3600.0,
+    )  # fmt: skip
+    start = time.perf_counter()
+    want = ref.run(kernel, zm.policies.UPSTREAM_1997, list(replicate_states(seed, 1)[0]), params, latency_cap=1 << 20)
+    ref_time = time.perf_counter() - start
+    got = kept["result"]
+    identical = (
+        got.events == want.events
+        and list(got.peak_threads.values()) == want.peak_threads
+        and got.data_returns == want.data_returns
+        and (got.latency_ms["p50"], got.latency_ms["p99"]) == (want.p50, want.p99)
+    )
+    events = got.events
+    note = (
+        f"installing {files} files ({events} events, {got.data_returns} data_returns): numba {numba_time * 1e3:.1f} ms "
+        f"(best of {repeat}, {events / numba_time / 1e6:.2f} M events/s), reference {ref_time:.2f} s "
+        f"({events / ref_time / 1e3:.0f} k events/s); results {'identical' if identical else 'DIFFER'}"
+    )
+    details = {"numba_seconds": numba_time, "reference_seconds": ref_time, "events": events, "identical": identical}
+    ratio = ref_time / numba_time
+    return [Result(name, ratio, "x", ">= 20x", identical and ratio >= 20, note, details)]
+
+
 # ---------------------------------------------------------------------------- report
 
 
@@ -584,6 +633,8 @@ def main(argv: list[str]) -> int:
         results += bench_doctest()
     print("(e) server event loop...", flush=True)
     results += bench_servers(args.repeat)
+    print("(g) build...", flush=True)
+    results += bench_builds(args.repeat)
     if args.skip_cold:
         results.append(Result("(f) cold start", None, "s", "", None, "skipped (--skip-cold)"))
     else:

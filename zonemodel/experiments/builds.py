@@ -214,10 +214,22 @@ def build_servers(build: _Build, booted: Booted, sv: np.ndarray | None = None) -
     return srv._replace(sv=rows, svc=svc)
 
 
-def _trace_rows(trace: np.ndarray) -> tuple[tuple[float, int, int, int, int], ...]:
-    """A build's trace rows as (seconds, ext2fs threads, pager threads, zone-map bytes, dirty pages)."""
-    cols = (L.TR_EXT2FS_THREADS, L.TR_PAGER_THREADS, L.TR_ZONE_MAP_USED, L.TR_DIRTY)
-    return tuple((float(r[L.TR_TIME]), *(int(r[c]) for c in cols)) for r in trace)  # type: ignore[misc]
+def _trace_rows(trace: np.ndarray, taken: int) -> tuple[tuple[float, int, int, int, int], ...]:
+    """A build's trace rows as (seconds, ext2fs threads, pager threads, zone-map bytes, dirty pages).
+
+    *taken* is added to each row's zone-map bytes: the pages the zone map keeps
+    for its own page table, which :attr:`Booted.zone_map_used` counts too.
+    """
+    return tuple(
+        (
+            float(r[L.TR_TIME]),
+            int(r[L.TR_EXT2FS_THREADS]),
+            int(r[L.TR_PAGER_THREADS]),
+            int(r[L.TR_ZONE_MAP_USED]) + taken,
+            int(r[L.TR_DIRTY]),
+        )
+        for r in trace
+    )
 
 
 def _words(row: np.void) -> tuple[str, str, str]:
@@ -272,7 +284,7 @@ def build_on(
         zone_map_used=booted.zone_map_used,
         zone_map_size=build.kernel.zone_map,
         zones=zone_usage(ZONE_NAMES, m.zones),
-        trace=_trace_rows(trace[:n_rows]),
+        trace=_trace_rows(trace[:n_rows], booted.zone_map_used - int(m.ms[L.M_MAP_USED]) * build.kernel.page_size),
         events=int(events),
         kernel=build.kernel,
     )
