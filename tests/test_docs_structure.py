@@ -26,6 +26,7 @@ REVISIONS = {
     "r5.1": "2026-12-01",
     "r5.2": "2026-12-02",
     "r6": "2026-12-02",
+    "r7": "2026-12-02",
 }
 
 # Directives that Sybil cannot run (only Sphinx's doctest builder knows them).

@@ -58,7 +58,7 @@ __all__ = ["BUILD_STAGES", "POOL_NAMES", "BuildResult", "BuildRuns", "compile_jo
 
 Stage = Literal["compile", "install"]
 """What each file of a build is: compiled (gcc -c) or installed (copied into place)."""
-BUILD_STAGES: Final[tuple[Stage, ...]] = ("compile", "install")
+BUILD_STAGES: Final[tuple[str, ...]] = ("compile", "install")
 POOL_NAMES: Final = (*SERVER_NAMES, "ext2fs pager")
 """The thread pools of a build, in the kernels' order: the storms' servers, then ext2fs's pager pool."""
 MAX_JOBS: Final = 256
@@ -363,6 +363,11 @@ def compile_job(
     runs, seed, progress
         As for :func:`zonemodel.fork_bomb`; ``runs x files`` is at most
         10 000 000.
+
+    Returns
+    -------
+    BuildResult or BuildRuns
+        The build's result with ``runs=1``, else the distribution of the runs.
 
     Raises
     ------

@@ -8,7 +8,7 @@ it is called).  The article doctests the same rows it plots.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from zonemodel.experiments.builds import Stage, compile_job
 from zonemodel.experiments.results import BuildResult, BuildRuns
@@ -135,9 +135,7 @@ def build_trace(
     ('survived', 0.0)
     """
     base = kernel if kernel is not None else gnumach(2005)
-    result = compile_job(base, stage=stage, files=files, policy=policy, seed=seed, **build)
-    assert isinstance(result, BuildResult)
-    return result
+    return cast("BuildResult", compile_job(base, stage=stage, files=files, policy=policy, seed=seed, **build))
 
 
 def deadlock_kernel(superblock_in_memory: bool) -> Kernel:
