@@ -1,11 +1,14 @@
 """Numba kernels of the servers' event loop: libports thread pools on the 2005 uniprocessor scheduler.
 
-Numba JIT-compiled; called by the storm kernels (:mod:`.storms`).
+Numba JIT-compiled; called by the storm kernels (:mod:`.storms`) and the
+builds (:mod:`.builds`).  The scheduler's primitives (events, run queue,
+delivery) are in :mod:`.sched`; what a build's threads do with a pager
+message, a page fault or the disk is in :mod:`.paging`, called from here.
 ``tests/reference/servers.py`` has the same event loop in plain Python
 (with :mod:`heapq`).
 
-Model, per server (proc, auth, exec, term, ext2fs, null), after the sources
-summarised in ``storms-2005.md`` §A-E:
+Model, per server (proc, auth, exec, term, ext2fs, null, and in a build
+ext2fs's pager pool), after the sources summarised in ``storms-2005.md`` §A-E:
 
 * one CPU, shared by the servers' threads and the clients' threads (a
   client closing its ports is a thread too).  A thread runs until it blocks,

@@ -193,6 +193,33 @@ def _free_pages(m: Machine, eng: Engine) -> int:
 
 
 @kernel(refcount=False)
+def _wait_in(eng: Engine, head: int, tail: int) -> None:
+    """The running thread waits, last in the list of waiting threads whose ends are ``pc[head]`` and ``pc[tail]``."""
+    pc, th = eng.pg.pc, eng.th
+    i = eng.en[E_CUR]
+    _stop_running(eng, ST_WAIT)
+    th[i, TH_NEXT] = -1
+    if pc[tail] >= 0:
+        th[pc[tail], TH_NEXT] = i
+    else:
+        pc[head] = i
+    pc[tail] = i
+
+
+@kernel(refcount=False)
+def _wake_all(eng: Engine, srv: ServerModel, head: int, tail: int, t: float) -> None:
+    """Every thread of the waiting list ``pc[head]`` .. ``pc[tail]`` is runnable, in the order they waited."""
+    pc, th = eng.pg.pc, eng.th
+    j = pc[head]
+    pc[head] = -1
+    pc[tail] = -1
+    while j >= 0:
+        nxt = th[j, TH_NEXT]
+        _setrun(eng, srv, j, t, True)
+        j = nxt
+
+
+@kernel(refcount=False)
 def _took_pages(m: Machine, eng: Engine, t: float) -> int:
     """Pages were taken: below ``vm_page_free_target`` the pageout daemon starts; no free page left is a hang."""
     pc = eng.pg.pc
@@ -216,15 +243,8 @@ def _short_of_pages(m: Machine, eng: Engine, pages: int) -> bool:
 @kernel(refcount=False)
 def _wait_pages(m: Machine, eng: Engine, t: float) -> None:
     """The running thread waits for free pages (VM_PAGE_WAIT); the pageout daemon is woken if it sleeps."""
-    pc, th = eng.pg.pc, eng.th
-    i = eng.en[E_CUR]
-    _stop_running(eng, ST_WAIT)
-    th[i, TH_NEXT] = -1
-    if pc[PG_MEM_TAIL] >= 0:
-        th[pc[PG_MEM_TAIL], TH_NEXT] = i
-    else:
-        pc[PG_MEM_HEAD] = i
-    pc[PG_MEM_TAIL] = i
+    pc = eng.pg.pc
+    _wait_in(eng, PG_MEM_HEAD, PG_MEM_TAIL)
     if pc[PG_DAEMON] == 0:
         pc[PG_DAEMON] = 1
         _push(eng, t, EV_PAGEOUT, 0, 0, t)
@@ -233,19 +253,13 @@ def _wait_pages(m: Machine, eng: Engine, t: float) -> None:
 @kernel(refcount=False)
 def _freed_pages(m: Machine, eng: Engine, srv: ServerModel, t: float) -> None:
     """Pages came back: once ``vm_page_free_min`` pages are free, the sync and every thread waiting for pages go on."""
-    pc, th = eng.pg.pc, eng.th
+    pc = eng.pg.pc
     if _free_pages(m, eng) < pc[PG_FREE_MIN]:
         return
     if pc[PG_SYNC_WAIT]:  # the sync goes on where it stopped
         pc[PG_SYNC_WAIT] = 0
         _push(eng, t, EV_SYNC, 0, 0, t)
-    j = pc[PG_MEM_HEAD]
-    pc[PG_MEM_HEAD] = -1
-    pc[PG_MEM_TAIL] = -1
-    while j >= 0:
-        nxt = th[j, TH_NEXT]
-        _setrun(eng, srv, j, t, True)
-        j = nxt
+    _wake_all(eng, srv, PG_MEM_HEAD, PG_MEM_TAIL, t)
 
 
 @kernel(refcount=False)
@@ -380,29 +394,14 @@ def _disk_done(eng: Engine, srv: ServerModel, state: np.ndarray, i: int, t: floa
 @kernel(refcount=False)
 def _sb_wait(eng: Engine) -> None:
     """The running pager thread waits for the superblock to be read back."""
-    pc, th = eng.pg.pc, eng.th
-    i = eng.en[E_CUR]
-    _stop_running(eng, ST_WAIT)
-    th[i, TH_NEXT] = -1
-    if pc[PG_SB_TAIL] >= 0:
-        th[pc[PG_SB_TAIL], TH_NEXT] = i
-    else:
-        pc[PG_SB_HEAD] = i
-    pc[PG_SB_TAIL] = i
+    _wait_in(eng, PG_SB_HEAD, PG_SB_TAIL)
 
 
 @kernel(refcount=False)
 def _sb_read(eng: Engine, srv: ServerModel, t: float) -> None:
     """The superblock is resident again: every thread waiting for it is runnable, in the order they waited."""
-    pc, th = eng.pg.pc, eng.th
-    pc[PG_SB] = SB_IN
-    j = pc[PG_SB_HEAD]
-    pc[PG_SB_HEAD] = -1
-    pc[PG_SB_TAIL] = -1
-    while j >= 0:
-        nxt = th[j, TH_NEXT]
-        _setrun(eng, srv, j, t, True)
-        j = nxt
+    eng.pg.pc[PG_SB] = SB_IN
+    _wake_all(eng, srv, PG_SB_HEAD, PG_SB_TAIL, t)
 
 
 # ---------------------------------------------------------------------------- pager threads
