@@ -19,7 +19,6 @@ deadlock.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -747,4 +746,4 @@ def run(kernel: object, policy: object, seed_state: list[int], p: Params, latenc
     )
 
 
-__all__ = ["Build", "Deadlock", "Outcome", "Params", "Unfinished", "math", "run"]
+__all__ = ["Build", "Deadlock", "Outcome", "Params", "SuperblockDeadlock", "Unfinished", "run"]

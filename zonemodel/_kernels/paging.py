@@ -537,7 +537,7 @@ def _page_step(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: 
                     status = _took_pages(m, eng, t)
                     if status != OK:
                         return status, False
-            done = eng.pg.ops[job, p, OP_B] - th[c, TH_MSG] + _window(eng, i, c) - th[i, TH_CHILD]
+            done = eng.pg.ops[job, p, OP_B] - th[c, TH_MSG] + _window(eng, c) - th[i, TH_CHILD]
             if done >= ob[o, O_RES] and done < ob[o, O_SIZE]:
                 if _short_of_pages(m, eng, 1):
                     _wait_pages(m, eng, t)
@@ -545,14 +545,14 @@ def _page_step(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: 
                 th[i, TH_SUB] = 1
                 return _fault(m, eng, srv, MSG_DATA_REQUEST, 2 * i + 1, t)
         th[i, TH_CHILD] -= 1
-    th[c, TH_MSG] -= _window(eng, i, c)
+    th[c, TH_MSG] -= _window(eng, c)
     _reply(eng, srv, state, c, t)
     return OK, True
 
 
 @kernel(inline=True)
-def _window(eng: Engine, i: int, c: int) -> int:
-    """Pages of job *c*'s current io_read or io_write window (what ext2fs thread *i* copies)."""
+def _window(eng: Engine, c: int) -> int:
+    """Pages of job *c*'s current io_read or io_write window."""
     return min(eng.pg.pc[PG_WINDOW], eng.th[c, TH_MSG])
 
 
@@ -849,7 +849,6 @@ def _pageout(m: Machine, eng: Engine, srv: ServerModel, t: float) -> int:
     if pc[PG_SB_KEEP] == 0 and pc[PG_SB] == SB_IN:
         pc[PG_SB] = SB_OUT
     sent = 0
-    o = 0
     while sent < pc[PG_BURST] and _free_pages(m, eng) < pc[PG_TARGET]:
         o = _lru_oldest(eng)
         if o < 0:

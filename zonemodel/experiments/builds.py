@@ -20,7 +20,7 @@ gets a new one.  See :mod:`zonemodel._kernels.paging` for the model.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Literal, overload
 
 import numpy as np
@@ -121,9 +121,14 @@ def check_build(
     headers_per_file: object, pages: object, object_pages: object, compile_cpu: object, job_memory: object,
     timeout: object,
 ) -> _Build:  # fmt: skip
-    """Validate a build's arguments (each error names the parameter and its range)."""
+    """Validate a build's arguments (each error names the parameter and its range).
+
+    ``pages=None`` is the stage's default: 25-250 pages per .s file, 1-8 per installed file.
+    """
     k = check_zalloc(kernel)
     st: Stage = check_choice("stage", stage, BUILD_STAGES)  # type: ignore[assignment]
+    if pages is None:
+        pages = (25, 250) if st == "compile" else (1, 8)
     n_jobs = check_count("jobs", jobs, 1, MAX_JOBS)
     n_files = check_count("files", files, 1, MAX_FILES)
     pol = policy if isinstance(policy, ThreadPolicy) else get_policy(policy)  # type: ignore[arg-type]
@@ -382,8 +387,6 @@ def compile_job(
     >>> r.outcome, r.files_done
     ('survived', 2)
     """
-    if pages is None:
-        pages = (25, 250) if stage == "compile" else (1, 8)
     build = check_build(
         kernel,
         jobs=jobs,
@@ -457,8 +460,3 @@ def summarise(rows: np.ndarray, build: _Build, seed: np.random.SeedSequence | No
         kernel=build.kernel,
         seed=seed,
     )
-
-
-def with_seed(result: BuildResult, seed: np.random.SeedSequence) -> BuildResult:
-    """*result* with the seed that made it."""
-    return replace(result, seed=seed)

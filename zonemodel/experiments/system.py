@@ -468,8 +468,6 @@ class System:
         server's.  The build's files are its own: each build starts with no
         dirty page and an empty object cache.
         """
-        if pages is None:
-            pages = (25, 250) if stage == "compile" else (1, 8)
         build = check_build(
             self.kernel, jobs=jobs, files=files, stage=stage, policy=policy, headers=headers,
             headers_per_file=headers_per_file, pages=pages, object_pages=object_pages, compile_cpu=compile_cpu,
