@@ -76,11 +76,33 @@ def test_a_kernel_called_with_constants_compiles_one_signature() -> None:
     def _three(a: np.ndarray) -> int:
         return _bump(a, 0) + _bump(a, 1) + _bump(a, 2)  # three literal constants
 
-    caller = _jit.kernel(_three)
+    caller = _jit.kernel(entry=True)(_three)
     a = np.zeros(3, dtype=np.int64)
     assert caller(a) == 3  # type: ignore[operator]
     assert a.tolist() == [1, 1, 1]
     assert [str(sig) for sig in _bump.signatures] == ["(Array(int64, 1, 'C', False, aligned=True), int64)"]  # type: ignore[attr-defined]
+
+
+def test_only_entry_kernels_have_a_python_wrapper() -> None:
+    @_jit.kernel
+    def _inner(a: np.ndarray) -> int:
+        a[0] += 1
+        return int(a[0])
+
+    def _outer(a: np.ndarray) -> int:
+        return _inner(a) + _inner(a)
+
+    outer = _jit.kernel(entry=True)(_outer)
+    a = np.zeros(2, dtype=np.int64)
+    assert outer(a) == 3  # type: ignore[operator]
+    assert len(_inner.signatures) == 1  # type: ignore[attr-defined]  # compiled, for its caller
+    assert _inner.targetoptions["no_cpython_wrapper"] is True  # type: ignore[attr-defined]
+    assert "no_cpython_wrapper" not in outer.targetoptions  # type: ignore[attr-defined]
+    assert outer.targetoptions["no_cfunc_wrapper"] is True  # type: ignore[attr-defined]
+    # Called from Python, although compiled: an error that says why, not a jump to address 0.
+    with pytest.raises(TypeError, match=r"_inner is a kernel that only other kernels call.*entry=True"):
+        _inner(a)  # type: ignore[operator]
+    assert a.tolist() == [2, 0]
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -203,7 +203,7 @@ def test_read_only_install_without_cache_dir_still_runs(read_only_copy: Path) ->
 SLOW_KERNEL = """
 from zonemodel._kernels.jit import kernel
 
-@kernel
+@kernel(entry=True)
 def slow(a, n):
     total = 0.0
     for i in range(n):

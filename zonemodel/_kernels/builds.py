@@ -121,7 +121,7 @@ def _start_new_pools(m: Machine, srv: ServerModel, start: np.ndarray) -> int:
     return OK
 
 
-@kernel
+@kernel(entry=True)
 def _new_paging(m: Machine, pc0: np.ndarray, pp0: np.ndarray, jobs: int, caps: np.ndarray) -> Paging:
     """A build's files, disk and memory as it starts on *m*; *caps* (``CAP_*``) sizes its arrays.
 
@@ -160,7 +160,7 @@ def _new_paging(m: Machine, pc0: np.ndarray, pp0: np.ndarray, jobs: int, caps: n
     )
 
 
-@kernel
+@kernel(entry=True)
 def _build(
     m: Machine, srv: ServerModel, state: np.ndarray, pg: Paging, jobs: int, queue_cap: int, start: np.ndarray,
     lat: np.ndarray, trace: np.ndarray, trace_dt: float, until: float,
@@ -204,7 +204,7 @@ def _build(
     return status, eng.ef[EF_NOW], events, eng
 
 
-@kernel
+@kernel(entry=True)
 def _build_row(
     m: Machine, srv: ServerModel, eng: Engine, status: int, end: float, events: int, rows: np.ndarray, r: int
 ) -> None:
@@ -248,7 +248,7 @@ def _build_many(
     )
 
 
-@kernel
+@kernel(entry=True)
 def _build_chunk(
     m0: Machine, srv0: ServerModel, states: np.ndarray, pc0: np.ndarray, pp0: np.ndarray, jobs: int, caps: np.ndarray,
     lat_cap: int, until: float, rows: np.ndarray, lo: int, hi: int,

@@ -579,10 +579,26 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
     every = max(1, 2 * eng.lat.shape[0] // max(1, trace.shape[0]))
     row = 0
     build = trace.shape[1] == TR_BUILD_SIZE
-    status = _run_cpu(m, eng, srv, state, ef[EF_NOW])
-    if status != OK:
-        return status, events
+    status = OK
+    t = ef[EF_NOW]
+    started = False
     while True:
+        # One call site of the CPU's side (inlined, and it inlines much):
+        # give the CPU a thread, count the step just done, stop on a failure.
+        if status == OK:
+            status = _run_cpu(m, eng, srv, state, t)
+        if started:
+            events += 1
+            if build:
+                _sample(m, eng, srv)
+            elif row < trace.shape[0] and events % every == 0:
+                trace[row, TR_TIME] = ef[EF_NOW]
+                trace[row, TR_NULL_THREADS] = srv.sv[NULL, S_THREADS]
+                trace[row, TR_ZONE_MAP_USED] = m.ms[M_MAP_USED] * m.ms[M_PAGE]
+                row += 1
+        if status != OK:
+            return status, events
+        started = True
         t_heap = heap[0].t if en[E_HEAP] > 0 else np.inf
         running = en[E_CUR] >= 0
         t_cpu = ef[EF_CPU_END] if running else np.inf
@@ -606,16 +622,4 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
             ef[EF_NOW] = t
             _tick(eng, srv, t)
             status = OK
-        if status == OK:
-            status = _run_cpu(m, eng, srv, state, t)
-        events += 1
-        if build:
-            _sample(m, eng, srv)
-        elif row < trace.shape[0] and events % every == 0:
-            trace[row, TR_TIME] = ef[EF_NOW]
-            trace[row, TR_NULL_THREADS] = srv.sv[NULL, S_THREADS]
-            trace[row, TR_ZONE_MAP_USED] = m.ms[M_MAP_USED] * m.ms[M_PAGE]
-            row += 1
-        if status != OK:
-            return status, events
     return OK, events

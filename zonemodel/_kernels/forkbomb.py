@@ -51,7 +51,7 @@ def _copy_machine(m: Machine) -> Machine:
     return Machine(m.zones.copy(), m.ms.copy(), m.res.copy(), m.gp, m.its)
 
 
-@kernel
+@kernel(entry=True)
 def _boot_tasks(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: int, tasks: int, ports: int) -> int:
     """The kernel's own spaces and threads, *tasks* system tasks, then the servers' *ports*."""
     if _zalloc_n(m.zones, m.ms, Z_SPACES, kernel_spaces) != OK:
@@ -70,7 +70,7 @@ def _boot_tasks(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threa
     return OK
 
 
-@kernel
+@kernel(entry=True)
 def _boot(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: int, tasks: int, ports: int) -> int:
     """Boot the system: the servers' pooled IPC table, then :func:`_boot_tasks`."""
     status, addr = _kalloc(m, m.its[0] * m.gp[G_ENTRY])
@@ -112,7 +112,7 @@ def _background_step(m: Machine, w: Workload, state: np.ndarray, bg: np.ndarray,
     return OK, _background_exits(m, w, state, bg, nbg)
 
 
-@kernel(refcount=False)
+@kernel(refcount=False, entry=True)
 def _bomb(
     m: Machine, w: Workload, state: np.ndarray, children: np.ndarray, bg: np.ndarray, rec: np.ndarray
 ) -> tuple[int, int, int, int]:
@@ -162,7 +162,7 @@ def _bomb_many(m0: Machine, w: Workload, states: np.ndarray, rows: np.ndarray) -
     in_chunks(lambda lo, hi: _bomb_chunk(m0, w, states, rows, lo, hi), states.shape[0])
 
 
-@kernel
+@kernel(entry=True)
 def _bomb_chunk(m0: Machine, w: Workload, states: np.ndarray, rows: np.ndarray, lo: int, hi: int) -> None:
     """Replicates *lo* to *hi* (excluded) of :func:`_bomb_many`."""
     for r in range(lo, hi):

@@ -52,11 +52,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 CACHE: bool = os.environ.get("ZONEMODEL_NUMBA_CACHE", "1") != "0"
 """Whether kernels ask numba to cache compiled code on disk."""
 
-_OPTIONS: dict[str, Any] = {"nogil": True, "error_model": "numpy", "boundscheck": False}
+_OPTIONS: dict[str, Any] = {
+    "nogil": True,
+    "error_model": "numpy",
+    "boundscheck": False,
+    "no_cfunc_wrapper": True,
+}
 _warned = False
 _warned_dir = False
 
-COLD_SECONDS: int = 30
+COLD_SECONDS: int = 180
 """About how long compiling every kernel takes on two cores (``zonemodel.warmup()`` with an empty cache)."""
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).
@@ -91,6 +96,27 @@ class _Dispatcher(CPUDispatcher):
             return super().compile(sig)
         with global_compiler_lock, _file_lock(index + ".lock"):
             return super().compile(sig)
+
+    def add_overload(self, cres: Any) -> None:
+        """Keep a compiled signature; only an entry kernel's goes to numba's Python-side dispatch table.
+
+        A kernel without a CPython wrapper has no Python entry point: were its
+        signature in the table, a call from Python would jump to address 0.
+        Kept out of it, such a call reaches :meth:`_compile_for_args`, which raises.
+        """
+        if self.targetoptions.get("no_cpython_wrapper"):
+            self.overloads[tuple(cres.signature.args)] = cres
+            return
+        super().add_overload(cres)
+
+    def _compile_for_args(self, *args: Any, **kws: Any) -> Any:
+        if self.targetoptions.get("no_cpython_wrapper"):
+            name = f"{self.py_func.__module__}.{self.py_func.__qualname__}"
+            raise TypeError(
+                f"{name} is a kernel that only other kernels call: it has no Python wrapper "
+                "(decorate it with @kernel(entry=True) to call it from Python)"
+            )
+        return super()._compile_for_args(*args, **kws)  # type: ignore[misc]  # numba has no stubs
 
     def get_call_template(self, args: Any, kws: Any) -> Any:
         plain = tuple(types.unliteral(a) for a in args)
@@ -221,10 +247,12 @@ def kernel(func: F, /) -> F: ...
 
 
 @overload
-def kernel(*, inline: bool = ..., refcount: bool = ...) -> Callable[[F], F]: ...
+def kernel(*, inline: bool = ..., refcount: bool = ..., entry: bool = ...) -> Callable[[F], F]: ...
 
 
-def kernel(func: F | None = None, /, *, inline: bool = False, refcount: bool = True) -> F | Callable[[F], F]:
+def kernel(
+    func: F | None = None, /, *, inline: bool = False, refcount: bool = True, entry: bool = False
+) -> F | Callable[[F], F]:
     """Decorate *func* as a zonemodel kernel (``@njit`` with the project's options).
 
     ``inline=True`` inlines the kernel into its callers at numba's IR level:
@@ -240,6 +268,14 @@ def kernel(func: F | None = None, /, *, inline: bool = False, refcount: bool = T
     create or return arrays; its caller owns every array it is given.  numba
     uses the same option for its own hot paths.  If this numba lacks it, the
     kernel is compiled with the runtime (same results, slower).
+
+    ``entry=True`` marks a kernel that Python calls (the experiments, the
+    tests, the bench).  Only those get numba's CPython wrapper, the code
+    that unboxes every array of every bundle from Python objects: for a
+    kernel that takes three bundles it costs as much to compile as the
+    kernel itself.  Calling another kernel from Python raises numba's
+    error that it has no Python wrapper.  No kernel gets a C wrapper
+    (``no_cfunc_wrapper``): nothing takes a kernel's address.
     """
 
     def decorate(f: F) -> F:
@@ -248,6 +284,8 @@ def kernel(func: F | None = None, /, *, inline: bool = False, refcount: bool = T
             options["inline"] = "always"
         if not refcount and _HAS_NRT_OPTION:
             options["_nrt"] = False
+        if not entry:
+            options["no_cpython_wrapper"] = True
         if CACHE:
             try:
                 dispatcher = _njit(f, True, options)

@@ -138,7 +138,7 @@ def _kalloc_zone(nbytes: int) -> int:
     return z
 
 
-@kernel(refcount=False)
+@kernel(refcount=False, entry=True)
 def _pages_in_use(m: Machine) -> int:
     """Physical pages in use: boot, zone-map pages, kalloc_map pages and the processes' own pages."""
     gp = m.gp
@@ -270,7 +270,7 @@ def _spawn_objects(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) 
     return OK
 
 
-@kernel(refcount=False)
+@kernel(refcount=False, entry=True)
 def _exit(m: Machine, q: np.ndarray, generation: int, tidx: int, addr: int) -> None:
     """Destroy a process created by a successful :func:`_spawn`: everything goes back to free lists."""
     zones, res, gp = m.zones, m.res, m.gp

@@ -146,7 +146,7 @@ def _kill_newest(m: Machine, q: np.ndarray, procs: np.ndarray, count: int) -> in
     return _charge(m, q, p[P_GENERATION])
 
 
-@kernel
+@kernel(entry=True)
 def _bomb_limited(
     m: Machine, w: Workload, state: np.ndarray, lim: np.ndarray, other: int, acts: np.ndarray
 ) -> tuple[int, int, int, int, int]:
@@ -234,7 +234,7 @@ def _bomb_limited_many(
     in_chunks(lambda lo, hi: _bomb_limited_chunk(m0, w, states, lim, other, rows, acts, lo, hi), states.shape[0])
 
 
-@kernel
+@kernel(entry=True)
 def _bomb_limited_chunk(
     m0: Machine, w: Workload, states: np.ndarray, lim: np.ndarray, other: int, rows: np.ndarray, acts: np.ndarray,
     lo: int, hi: int,

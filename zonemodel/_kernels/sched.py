@@ -311,7 +311,7 @@ def _spawn_thread(m: Machine) -> int:
     return OK
 
 
-@kernel(refcount=False)
+@kernel(refcount=False, entry=True)
 def _start_pools(m: Machine, srv: ServerModel) -> int:
     """Each server starts with its initial threads (one for libports, the pool for a fixed pool)."""
     sv = srv.sv

@@ -140,7 +140,7 @@ def _replicate_servers(srv: ServerModel, rm: np.ndarray) -> ServerModel:
     return ServerModel(sv, srv.pi, srv.pf, srv.svc, srv.msize, srv.rpcs, srv.lim, rm, srv.sp, srv.prio)
 
 
-@kernel
+@kernel(entry=True)
 def _open_one(m: Machine, tables: np.ndarray, client: int) -> int:
     """One ``open("/dev/null")``: two kernel ports, +2 names in null, +1 in ext2fs, +1 in the client.
 
@@ -176,7 +176,7 @@ def _new_table(m: Machine, tables: np.ndarray, owner: int, names: int) -> int:
     return status
 
 
-@kernel
+@kernel(entry=True)
 def _new_servers(m: Machine, tables: np.ndarray) -> int:
     """The IPC tables of null and ext2fs as the storm finds them."""
     status = _new_table(m, tables, O_NULL, m.gp[G_NULL_NAMES])
@@ -185,7 +185,7 @@ def _new_servers(m: Machine, tables: np.ndarray) -> int:
     return status
 
 
-@kernel
+@kernel(entry=True)
 def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int) -> int:
     """One ordinary process for each client row of *tables* from *first* on (0 names: a process that did not start)."""
     rec = np.empty(P_SIZE, dtype=np.int64)
@@ -199,7 +199,7 @@ def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int)
     return OK
 
 
-@kernel
+@kernel(entry=True)
 def _close_burst(
     m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, kill: bool,
     lat: np.ndarray, trace: np.ndarray,
@@ -392,7 +392,7 @@ def _other_opens(m: Machine, w: Workload, srv: ServerModel, live: Live, mine: np
     return status if _fatal(status) else OK
 
 
-@kernel
+@kernel(entry=True)
 def _burst_run(
     m: Machine, w: Workload, srv: ServerModel, live: Live, state: np.ndarray, job: Job, lat: np.ndarray,
     trace: np.ndarray, rows: np.ndarray, r: int, tables: np.ndarray, mine: np.ndarray,
@@ -470,7 +470,7 @@ def _burst_many(
     in_chunks(lambda lo, hi: _burst_chunk(m0, w, srv0, states, job, rows, lats, rms, lo, hi), states.shape[0])
 
 
-@kernel
+@kernel(entry=True)
 def _burst_chunk(
     m0: Machine, w: Workload, srv0: ServerModel, states: np.ndarray, job: Job, rows: np.ndarray, lats: np.ndarray,
     rms: np.ndarray, lo: int, hi: int,
@@ -517,7 +517,7 @@ def _wedge_null(srv: ServerModel, live: Live) -> None:
     ys[Y_HELD] = 0
 
 
-@kernel
+@kernel(entry=True)
 def _open_storm(
     m: Machine, w: Workload, srv: ServerModel, live: Live, job: Job, tables: np.ndarray, held: np.ndarray,
     per_instance: np.ndarray,
@@ -574,7 +574,7 @@ def _open_storm(
     return OK, opened, failed, ys[Y_INSTANCES] - first
 
 
-@kernel
+@kernel(entry=True)
 def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, job: Job) -> tuple[int, int, int, int]:
     """A fork bomb with one fork every ``job.jf[JF_INTERVAL]`` seconds, the servers running alongside.
 
@@ -635,7 +635,7 @@ def _bomb_timed_many(
     in_chunks(lambda lo, hi: _bomb_timed_chunk(m0, w, srv0, states, job, rows, lo, hi), states.shape[0])
 
 
-@kernel
+@kernel(entry=True)
 def _bomb_timed_chunk(
     m0: Machine, w: Workload, srv0: ServerModel, states: np.ndarray, job: Job, rows: np.ndarray, lo: int, hi: int
 ) -> None:

@@ -55,7 +55,7 @@ from zonemodel._kernels.sched import _push, _quiet_engine
 from zonemodel._kernels.zalloc import _zfree_n
 
 
-@kernel
+@kernel(entry=True)
 def _exit_clients(m: Machine, w: Workload, tables: np.ndarray) -> None:
     """The client processes of *tables* (rows from ``O_CLIENT0`` on) exit: their memory goes back to free lists.
 
@@ -66,7 +66,7 @@ def _exit_clients(m: Machine, w: Workload, tables: np.ndarray) -> None:
             _exit(m, w.base_q, 1, tables[c, T_TIDX], tables[c, T_ADDR])
 
 
-@kernel
+@kernel(entry=True)
 def _kill_clients(
     m: Machine, w: Workload, srv: ServerModel, live: Live, state: np.ndarray, tables: np.ndarray, held: np.ndarray
 ) -> tuple[int, int]:
@@ -100,7 +100,7 @@ def _kill_clients(
     return status, to_null
 
 
-@kernel
+@kernel(entry=True)
 def _kill_null_instances(m: Machine, srv: ServerModel, live: Live, state: np.ndarray) -> tuple[int, int]:
     """Kill every running null instance: the OOM killer's kill for the current one, the same for wedged ones.
 
