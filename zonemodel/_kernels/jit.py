@@ -116,7 +116,7 @@ class _Dispatcher(CPUDispatcher):
                 f"{name} is a kernel that only other kernels call: it has no Python wrapper "
                 "(decorate it with @kernel(entry=True) to call it from Python)"
             )
-        return super()._compile_for_args(*args, **kws)  # type: ignore[misc]  # numba has no stubs
+        return super()._compile_for_args(*args, **kws)  # type: ignore[misc, unused-ignore]  # numba has no stubs
 
     def get_call_template(self, args: Any, kws: Any) -> Any:
         plain = tuple(types.unliteral(a) for a in args)
