@@ -273,9 +273,10 @@ def kernel(
     tests, the bench).  Only those get numba's CPython wrapper, the code
     that unboxes every array of every bundle from Python objects: for a
     kernel that takes three bundles it costs as much to compile as the
-    kernel itself.  Calling another kernel from Python raises numba's
-    error that it has no Python wrapper.  No kernel gets a C wrapper
-    (``no_cfunc_wrapper``): nothing takes a kernel's address.
+    kernel itself.  Calling another kernel from Python raises a
+    ``TypeError`` that says so (see ``_Dispatcher.add_overload``).
+    No kernel gets a C wrapper (``no_cfunc_wrapper``): nothing takes a
+    kernel's address.
     """
 
     def decorate(f: F) -> F:
