@@ -362,6 +362,10 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
     s = th[i, TH_SERVER]
     step = th[i, TH_STEP]
     eng.ef[EF_STARTED] = t
+    # The notifications this step sends: *notes* of them to pool *to*, waking
+    # a receiver that may preempt if *wake*.  One call site of _deliver (it
+    # is inlined, and every copy costs compile time).
+    to, notes, wake = NULL, 0, True
     if step == STEP_CLOSE:  # a client closed a port: mach_port_deallocate notifies null
         th[i, TH_MSG] -= 1
         if th[i, TH_MSG] == 0:
@@ -372,10 +376,9 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
             tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
         else:
             tf[i, TF_LEFT] = _cpu_time(state, sp, sp[SP_CLOSE_CPU])
-        if th[i, TH_EPOCH] != sv[NULL, S_EPOCH]:
-            return OK  # null was killed since: the client holds a dead name, and closing it sends nothing
-        return _deliver(m, eng, srv, NULL, MSG_NOTIFY, 0, t, t, True)
-    if step == STEP_KILL:  # a victim's space is destroyed: all its notifications, then back to user mode
+        if th[i, TH_EPOCH] == sv[NULL, S_EPOCH]:  # else null was killed since: the client holds a dead name
+            notes = 1
+    elif step == STEP_KILL:  # a victim's space is destroyed: all its notifications, then back to user mode
         n = eng.vic[eng.vic.shape[0] - th[i, TH_MSG]]
         th[i, TH_MSG] -= 1
         if th[i, TH_MSG] == 0:
@@ -383,13 +386,28 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         else:
             _next_victim(eng, srv, i)
         if th[i, TH_EPOCH] == sv[NULL, S_EPOCH]:  # after an OOM kill of null the victims hold dead names
-            for _ in range(n):
-                status = _deliver(m, eng, srv, NULL, MSG_NOTIFY, 0, t, t, False)  # the kernel is not preemptive
-                if status != OK:
-                    return status
-        if en[E_CUR] == i and _rq_best(eng) < en[E_CURPRI]:
-            _preempt(eng, srv, t)
-        return OK
+            notes = n
+        wake = False  # the kernel is not preemptive
+    else:
+        status, notes = _finish(m, eng, srv, state, t, i, s, step)
+        if status != OK:
+            return status
+        to = EXT2FS
+    for _ in range(notes):
+        status = _deliver(m, eng, srv, to, MSG_NOTIFY, 0, t, t, wake)
+        if status != OK:
+            return status
+    if step == STEP_KILL and en[E_CUR] == i and _rq_best(eng) < en[E_CURPRI]:
+        _preempt(eng, srv, t)
+    return OK
+
+
+@kernel(inline=True)
+def _finish(
+    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, i: int, s: int, step: int
+) -> tuple[int, int]:
+    """The rest of :func:`_complete`: every step but a close or a kill; return (status, notifications to ext2fs)."""
+    sv, th, tf, sp, en = srv.sv, eng.th, eng.tf, srv.sp, eng.en
     if step == STEP_SPAWN:  # cthread_fork returns: the creator serves, the new thread is resumed
         j = th[i, TH_CHILD]
         th[i, TH_STEP] = STEP_SERVE
@@ -399,9 +417,9 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
             _push(eng, t + tf[j, TF_DELAY], EV_READY, j, 0, t)
         else:
             _setrun(eng, srv, j, t, True)
-        return OK
+        return OK, 0
     if step == STEP_JOB:
-        return _job_step(m, eng, srv, state, t)
+        return _job_step(m, eng, srv, state, t), 0
     if step == STEP_PAGE:
         status, done = _page_step(m, eng, srv, state, t)
     elif step == STEP_IO:
@@ -413,14 +431,14 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
     else:
         status, done = OK, True
     if status != OK or not done:
-        return status
+        return status, 0
     # the message is done; the thread goes back to receive
     msg = th[i, TH_MSG]
     if s == NULL and msg == MSG_NOTIFY and sp[SP_STALL] > 0.0:  # trivfs_clean_protid's use-after-free
         if sv[NULL, S_STALLED]:
             sv[NULL, S_STUCK] += 1
             _stop_running(eng, ST_STUCK)  # cntl->lock is held: this cleanup blocks for good
-            return OK
+            return OK, 0
         others = sv[NULL, S_BUSY] - 1
         if others > 0 and _uniform(state) < sp[SP_STALL] * others:
             sv[NULL, S_STALLED] = 1  # this cleanup unlocked freed memory; cntl->lock stays held
@@ -437,8 +455,8 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
         _zfree_n(m.zones, Z_PORTS, 1)  # the dead port is destroyed with its receive right
         if s == NULL:  # null drops its send right to the ext2fs protid behind the dead one
             srv.rm[RM_NULL_DONE] += 1
-            return _deliver(m, eng, srv, EXT2FS, MSG_NOTIFY, 0, t, t, True)
-    return OK
+            return OK, 1
+    return OK, 0
 
 
 @kernel(refcount=False)
