@@ -110,6 +110,7 @@ from zonemodel._kernels.layout import (
     Y_SIZE,
     Z_PORTS,
     ZONE_PANIC,
+    Engine,
     Job,
     Live,
     Machine,
@@ -199,20 +200,23 @@ def _new_clients(m: Machine, base_q: np.ndarray, tables: np.ndarray, first: int)
     return OK
 
 
-@kernel(entry=True)
-def _close_burst(
-    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, kill: bool,
-    lat: np.ndarray, trace: np.ndarray,
-) -> tuple[int, float, int]:  # fmt: skip
-    """Client *c* closes its ``closes_of[c]`` ports to null, a thread of its own, and the servers serve.
+@kernel
+def _burst_engine(
+    srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, kill: bool, lat: np.ndarray,
+    trace: np.ndarray,
+) -> Engine:  # fmt: skip
+    """The event loop of a close burst, ready to run: client *c* will close its ``closes_of[c]`` ports to null.
 
-    Every client is runnable at once, in order; each close takes CPU (and,
-    for a slow close, the client sleeps about *gap* seconds between two).
-    With *kill*, a shell kills the clients instead, one after the other: for
-    each victim ``task_terminate`` yields once per thread of it, then tears
-    its space down (CPU per right) and sends null all its notifications in
-    one burst, with no preemption until the burst is out.
-    Returns (status, time of the end, events processed).
+    Every client is a thread of its own, runnable at once, in order; each
+    close takes CPU (and, for a slow close, the client sleeps about *gap*
+    seconds between two).  With *kill*, a shell kills the clients instead,
+    one after the other: for each victim ``task_terminate`` yields once per
+    thread of it, then tears its space down (CPU per right) and sends null
+    all its notifications in one burst, with no preemption until the burst
+    is out.
+
+    It does not run the loop: the kernel that calls it does, so that few
+    kernels carry the loop's code (numba links a copy into each caller).
     """
     closes = 0
     seated = 0
@@ -239,6 +243,19 @@ def _close_burst(
         eng.th[j, TH_EPOCH] = srv.sv[NULL, S_EPOCH]
         eng.tf[j, TF_LEFT] = _cpu_time(state, srv.sp, srv.sp[SP_CLOSE_CPU])
         _setrun(eng, srv, j, 0.0, False)
+    return eng
+
+
+@kernel(entry=True)
+def _close_burst(
+    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, kill: bool,
+    lat: np.ndarray, trace: np.ndarray,
+) -> tuple[int, float, int]:  # fmt: skip
+    """A close burst on its own (:func:`_burst_engine`, then the loop): (status, time of the end, events).
+
+    The benchmark times it; the experiments go through :func:`_burst_run`.
+    """
+    eng = _burst_engine(srv, state, closes_of, gap, kill, lat, trace)
     status, events = _serve(m, eng, srv, state, np.inf)
     return status, eng.ef[EF_NOW], events
 
@@ -328,20 +345,19 @@ def _null_died(live: Live) -> None:
 
 
 @kernel
-def _release_held(m: Machine, srv: ServerModel, state: np.ndarray, held: int) -> int:
-    """Null died with *held* protids of earlier clients: each is destroyed and ext2fs hears of it.
+def _held_engine(m: Machine, srv: ServerModel, state: np.ndarray, held: int) -> Engine:
+    """Null died with *held* protids of earlier clients: each is destroyed, and an event loop to tell ext2fs.
 
     The OOM killer's kill in a storm (:func:`.engine._kill_null`) notifies
     ext2fs of the storm's own protids; those that clients of earlier
-    experiments held are released here, right after the storm's events, in
-    an event loop of their own.  Returns a status.
+    experiments held are released right after the storm's events, in an
+    event loop of their own, which the caller runs.
     """
     eng = _quiet_engine(srv, state, held)
     _zfree_n(m.zones, Z_PORTS, held)
     for _ in range(held):
         _push(eng, 0.0, EV_ARRIVE, EXT2FS, MSG_NOTIFY, 0.0)
-    status, _ = _serve(m, eng, srv, state, np.inf)
-    return status
+    return eng
 
 
 @kernel
@@ -448,12 +464,14 @@ def _burst_run(
     rm[RM_OPENED] = opened  # the storm's protids, which an OOM kill of null destroys
     live.tables[O_NULL, :] = tables[O_NULL, :]
     live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
-    status, end, events = _close_burst(m, srv, state, closes_of, job.jf[JF_GAP], job.ji[J_KILL] > 0, lat, trace)
+    eng = _burst_engine(srv, state, closes_of, job.jf[JF_GAP], job.ji[J_KILL] > 0, lat, trace)
+    status, events = _serve(m, eng, srv, state, np.inf)
+    end = eng.ef[EF_NOW]
     if rm[RM_OOM_KILLS] > 0:
         held = live.ys[Y_HELD]
         _null_died(live)
         if status == OK and held > 0:
-            status = _release_held(m, srv, state, held)
+            status, _ = _serve(m, _held_engine(m, srv, state, held), srv, state, np.inf)
     row.status, row.phase, row.count, row.events = status, PHASE_CLOSE, opened, events
     row.end_us = int(end * 1e6)
     if status == OK and job.ji[J_OTHER] > 0:
