@@ -293,13 +293,14 @@ def bench_servers(repeat: int) -> list[Result]:
 
         import zonemodel as zm
         from zonemodel._kernels import layout as L
-        from zonemodel._kernels.storms import _close_burst, _new_clients, _new_servers, _open_one
+        from zonemodel._kernels.storms import _new_clients, _new_servers, _open_one
         from zonemodel.experiments.common import Booted, server_model
         from zonemodel.model.policies import UPSTREAM_1997
         from zonemodel.seeds import replicate_states
 
         sys.path.insert(0, str(ROOT))
         from tests import reference, simpy_servers
+        from tests.benchmarks.close_phase import close_phase
     except ImportError as exc:
         return [Result(name, None, "x", "", None, f"not available: {exc}") for name in names]
 
@@ -331,7 +332,7 @@ def bench_servers(repeat: int) -> list[Result]:
         m = L.Machine(m0.zones.copy(), m0.ms.copy(), m0.res.copy(), m0.gp, m0.its)
         srv = srv0._replace(sv=srv0.sv.copy(), rm=np.zeros(L.RM_SIZE, dtype=np.int64))
         srv.rm[L.RM_OPENED] = opened
-        _close_burst(m, srv, state.copy(), closes_of, kernel.close_interval_slow, False, lat, trace)
+        close_phase(m, srv, state.copy(), closes_of, kernel.close_interval_slow, False, lat, trace)
         kept["sv"], kept["zones"] = srv.sv, m.zones
 
     numba_run()

@@ -215,8 +215,8 @@ def _burst_engine(
     all its notifications in one burst, with no preemption until the burst
     is out.
 
-    It does not run the loop: the kernel that calls it does, so that few
-    kernels carry the loop's code (numba links a copy into each caller).
+    It does not run the loop: :func:`_burst_run` does, so that few kernels
+    carry the loop's code (numba links a copy of it into each caller).
     """
     closes = 0
     seated = 0
@@ -244,20 +244,6 @@ def _burst_engine(
         eng.tf[j, TF_LEFT] = _cpu_time(state, srv.sp, srv.sp[SP_CLOSE_CPU])
         _setrun(eng, srv, j, 0.0, False)
     return eng
-
-
-@kernel(entry=True)
-def _close_burst(
-    m: Machine, srv: ServerModel, state: np.ndarray, closes_of: np.ndarray, gap: float, kill: bool,
-    lat: np.ndarray, trace: np.ndarray,
-) -> tuple[int, float, int]:  # fmt: skip
-    """A close burst on its own (:func:`_burst_engine`, then the loop): (status, time of the end, events).
-
-    The benchmark times it; the experiments go through :func:`_burst_run`.
-    """
-    eng = _burst_engine(srv, state, closes_of, gap, kill, lat, trace)
-    status, events = _serve(m, eng, srv, state, np.inf)
-    return status, eng.ef[EF_NOW], events
 
 
 @kernel
