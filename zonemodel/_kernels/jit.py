@@ -61,8 +61,11 @@ _OPTIONS: dict[str, Any] = {
 _warned = False
 _warned_dir = False
 
-COLD_SECONDS: int = 180
-"""About how long compiling every kernel takes on two cores (``zonemodel.warmup()`` with an empty cache)."""
+COLD_SECONDS: int = 110
+"""About how long compiling every kernel takes on two cores.
+
+``zonemodel.warmup()`` on an empty cache took 107 s in December 2026 (``nox -s bench``, section (f)).
+"""
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).
 _HAS_NRT_OPTION: bool = hasattr(numba.core.options.DefaultOptions, "_nrt")
