@@ -62,7 +62,9 @@ def test_kernel_maps_its_options_to_numba(monkeypatch: pytest.MonkeyPatch) -> No
     plain = _jit.kernel(refcount=False)(f)
     assert "_nrt" not in plain.targetoptions  # type: ignore[attr-defined]  # a numba without the option
     inlined = _jit.kernel(inline=True)(f)
-    assert inlined.targetoptions["inline"] == "always"  # type: ignore[attr-defined]
+    assert inlined.targetoptions["forceinline"] is True  # type: ignore[attr-defined]
+    assert "inline" not in inlined.targetoptions  # type: ignore[attr-defined]  # not numba's IR inlining
+    assert bare.targetoptions["forceinline"] is False  # type: ignore[attr-defined]  # never inherited
     assert inlined.targetoptions["nogil"] is True  # type: ignore[attr-defined]
     assert isinstance(inlined, _jit._Dispatcher)
 

@@ -67,9 +67,6 @@ class WarmupReport:
 def dispatchers() -> dict[str, Dispatcher]:
     """Every numba kernel defined in the zonemodel modules imported so far, by ``module.function`` name.
 
-    Kernels declared ``inline`` are left out: numba copies them into their
-    callers and never compiles them on their own.
-
     >>> import zonemodel
     >>> "zonemodel._kernels.forkbomb._bomb_chunk" in dispatchers()
     True
@@ -79,11 +76,7 @@ def dispatchers() -> dict[str, Dispatcher]:
         if module is None or not (name == "zonemodel" or name.startswith("zonemodel.")):
             continue
         for value in list(vars(module).values()):
-            if (
-                isinstance(value, Dispatcher)
-                and value.py_func.__module__ == name
-                and value.targetoptions.get("inline") != "always"
-            ):
+            if isinstance(value, Dispatcher) and value.py_func.__module__ == name:
                 found[f"{name}.{value.py_func.__name__}"] = value
     return dict(sorted(found.items()))
 
