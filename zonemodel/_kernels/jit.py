@@ -61,10 +61,10 @@ _OPTIONS: dict[str, Any] = {
 _warned = False
 _warned_dir = False
 
-COLD_SECONDS: int = 110
+COLD_SECONDS: int = 75
 """About how long compiling every kernel takes on two cores.
 
-``zonemodel.warmup()`` on an empty cache took 107 s in December 2026 (``nox -s bench``, section (f)).
+``zonemodel.warmup()`` on an empty cache took 69 s in December 2026 (``nox -s bench``, section (f)).
 """
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).

@@ -157,27 +157,27 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_replay": 1,
     "_bomb": 1,
     "_bomb_chunk": 1,
-    "_bomb_timed": 60,
-    "_bomb_timed_chunk": 65,
+    "_bomb_timed": 28,
+    "_bomb_timed_chunk": 30,
     "_bomb_limited": 2,
     "_bomb_limited_chunk": 1,
-    "_burst_run": 75,
-    "_burst_chunk": 80,
+    "_burst_run": 36,
+    "_burst_chunk": 38,
     "_open_storm": 5,
     "_exit_clients": 1,
-    "_kill_clients": 75,
-    "_kill_null_instances": 75,
-    "_build": 60,
+    "_kill_clients": 36,
+    "_kill_null_instances": 36,
+    "_build": 30,
     "_build_row": 1,
     "_new_paging": 1,
-    "_build_chunk": 65,
+    "_build_chunk": 32,
 }
 """About how long compiling each kernel called from Python takes on two cores, with the kernels it calls,
 on an empty cache; unknown ones count 5 s.
 
 Measured in new processes on an empty cache in December 2026 (issue 17; ``nox -s bench``, section (f)):
-a first fork bomb 4.4 s, an open() storm 9.3 s, a timed fork bomb 64 s, a close burst 78 s; a first
-``compile_job``, timed the same way, 63 s.  Every kernel
+a first fork bomb 5.7 s, an open() storm 9.0 s, a timed fork bomb 33 s, a close burst 41 s; a first
+``compile_job``, timed the same way, 36 s.  Every kernel
 that runs the servers' event loop (``_kernels.engine._serve``) compiles it with everything it inlines:
 a timed fork bomb, a close burst, a build or a kill on a System."""
 BOOT_KERNELS: Final = (_boot, _boot_tasks, _pages_in_use)
