@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import textwrap
 import threading
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -105,6 +110,83 @@ def test_only_entry_kernels_have_a_python_wrapper() -> None:
     with pytest.raises(TypeError, match=r"_inner is a kernel that only other kernels call.*entry=True"):
         _inner(a)  # type: ignore[operator]
     assert a.tolist() == [2, 0]
+
+
+def _symbols(dispatcher: object, name: str) -> tuple[bool, bool]:
+    """Whether the caller's compiled module defines (holds a copy of) and declares (calls by symbol) kernel *name*."""
+    ir = "\n".join(dispatcher.inspect_llvm().values())  # type: ignore[attr-defined]
+    defined = re.findall(r"^define [^@]*@(\S+?)\(", ir, flags=re.M)
+    declared = re.findall(r"^declare [^@]*@(\S+?)\(", ir, flags=re.M)
+    return any(name in sym for sym in defined), any(name in sym for sym in declared)
+
+
+def test_a_large_kernel_is_called_by_its_symbol_a_small_one_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    def _small_sum(a: np.ndarray) -> int:
+        return int(a[0] + a[1])
+
+    def _large_sum(a: np.ndarray) -> int:
+        return int(a[0] - a[1])
+
+    def _both(a: np.ndarray) -> int:
+        return small(a) * 10 + large(a)
+
+    monkeypatch.setattr(_jit, "CACHE", False)  # inspection needs the compiled modules, not cached code
+    small = _jit.kernel(refcount=False)(_small_sum)
+    large = _jit.kernel(refcount=False)(_large_sum)
+    caller = _jit.kernel(entry=True)(_both)
+    monkeypatch.setattr(_jit, "SHARED_BYTES", 0)  # large is compiled while every kernel counts as large
+    large.compile((numba.int64[::1],))  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert caller(np.array([5, 2])) == 73  # type: ignore[operator]
+    assert not _symbols(caller, "_small_sum")[1]  # copied (and likely inlined by LLVM), not called by symbol
+    assert _symbols(caller, "_large_sum") == (False, True)  # only declared: the JIT resolves the call
+
+
+_PAIR = """
+from zonemodel._kernels import jit
+from zonemodel._kernels.jit import kernel
+
+jit.SHARED_BYTES = 0  # both kernels are called by their symbol
+
+
+@kernel(refcount=False)
+def _inner(a):
+    a[0] += 1
+    return a[0]
+
+
+@kernel(entry=True)
+def _outer(a):
+    return _inner(a) + _inner(a)
+"""
+
+
+def test_a_caller_loaded_from_the_cache_loads_its_callees_first(tmp_path: Path) -> None:
+    # Each run is a new process: the second loads _outer from the cache, and
+    # _outer's code calls _inner, which nothing else loads.  Without the loader
+    # kept with _outer, LLVM could not resolve the call and would abort the process.
+    (tmp_path / "pair.py").write_text(_PAIR)
+    code = """
+        import numpy as np
+        import pair
+        a = np.zeros(1, dtype=np.int64)
+        print(pair._outer(a), sum(pair._outer.stats.cache_hits.values()), sum(pair._inner.stats.cache_hits.values()))
+    """
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
+    command = [sys.executable, "-c", textwrap.dedent(code)]
+    runs = [subprocess.run(command, env=env, capture_output=True, text=True, timeout=300) for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    assert [run.stdout.split() for run in runs] == [["3", "0", "0"], ["3", "1", "1"]]
+
+
+def test_every_kernel_cache_depends_on_every_kernel_module() -> None:
+    from zonemodel._kernels.engine import _serve
+
+    assert _jit._sources_stamp() == _jit._KERNELS_STAMP
+    names = [name for name, _, _ in _jit._KERNELS_STAMP]
+    assert set(names) >= {"engine.py", "jit.py", "zalloc.py"}
+    index = _serve._cache._cache_file  # type: ignore[attr-defined]
+    assert index._source_stamp[1] is _jit._KERNELS_STAMP
 
 
 @pytest.mark.parametrize("threads", [1, 2])

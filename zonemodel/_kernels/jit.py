@@ -16,6 +16,7 @@ call compiles it or loads it (from memory or from numba's cache).
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 import time
@@ -23,7 +24,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 import numba
 import numba.core.options
@@ -106,7 +107,14 @@ class _Dispatcher(CPUDispatcher):
         A kernel without a CPython wrapper has no Python entry point: were its
         signature in the table, a call from Python would jump to address 0.
         Kept out of it, such a call reaches :meth:`_compile_for_args`, which raises.
+
+        A large kernel is called by its symbol (see :func:`_by_symbol`).
         """
+        if not self.targetoptions.get("forceinline") and _code_bytes(cres.library) >= SHARED_BYTES:
+            selector = self.targetctx._defns[cres.entry_point]
+            load = _Load(self.py_func.__module__, self.py_func.__qualname__, tuple(cres.signature.args))
+            selector.versions[:] = [(sig, _by_symbol(impl, load)) for sig, impl in selector.versions]
+            selector._cache.clear()
         if self.targetoptions.get("no_cpython_wrapper"):
             self.overloads[tuple(cres.signature.args)] = cres
             return
@@ -125,6 +133,57 @@ class _Dispatcher(CPUDispatcher):
         plain = tuple(types.unliteral(a) for a in args)
         named = {name: types.unliteral(a) for name, a in dict(kws).items()}
         return super().get_call_template(plain, named)
+
+
+SHARED_BYTES = 20_000
+"""A kernel whose code is at least this large (LLVM bitcode, about 400 instructions) is called by its symbol.
+
+Smaller kernels are copied into their callers, as numba does by default,
+where LLVM inlines them when that pays: the build's handlers and the
+allocator's primitives run faster so (issue 17).
+"""
+
+
+def _code_bytes(library: Any) -> int:
+    """The size of the code a caller would copy from *library* (its bitcode, with what it copied in turn)."""
+    return len(library._get_module_for_linking().as_bitcode())
+
+
+class _Load(NamedTuple):
+    """Compile (or load from the cache) one kernel's signature: run before a kernel that calls it is loaded."""
+
+    module: str
+    qualname: str
+    args: tuple[Any, ...]
+
+    def __call__(self) -> None:
+        getattr(importlib.import_module(self.module), self.qualname).compile(self.args)
+
+
+def _by_symbol(impl: Any, load: _Load) -> Any:
+    """Lower a call to a compiled kernel without copying the kernel's code into the caller.
+
+    numba links a copy of every kernel a kernel calls (and of everything
+    that one calls) into the caller's code, where LLVM optimises it and
+    generates machine code for it again: the event loop was compiled once
+    for itself and again for every kernel above it.  For a kernel of
+    :data:`SHARED_BYTES` or more, the caller only declares it; its machine
+    code is already in numba's JIT (a callee is compiled when its caller is
+    typed), and the JIT resolves the call.  Each large kernel is thus
+    optimised and turned into machine code once.
+
+    A caller loaded from the cache needs such callees loaded first: *load*,
+    kept with the caller's cached code (numba's ``reload_init``), does that
+    before numba loads the caller's code.
+    """
+
+    def call(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        context.active_code_library._reload_init.add(load)
+        return impl(context, builder, sig, args)
+
+    call.signature = impl.signature  # type: ignore[attr-defined]
+    call.libs = ()  # type: ignore[attr-defined]
+    return call
 
 
 LOCK_TIMEOUT = 1800.0
@@ -164,7 +223,29 @@ def _njit(f: Callable[..., Any], cache: bool, options: dict[str, Any]) -> Any:
     dispatcher = _Dispatcher(py_func=f, locals={}, targetoptions=targetoptions)
     if cache:
         dispatcher.enable_caching()
+        index = dispatcher._cache._cache_file
+        index._source_stamp = (index._source_stamp, _KERNELS_STAMP)
     return dispatcher
+
+
+def _sources_stamp() -> tuple[tuple[str, float, int], ...]:
+    """The name, time and size of every module of this package: a kernel's cache is valid only for these.
+
+    numba keeps a kernel's cached code while the kernel's own file is
+    unchanged.  A kernel calls kernels of other modules, which it loads by
+    their signature (see :func:`_by_symbol`), so an edit of any module must
+    drop every cached kernel.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    stamps = []
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            st = os.stat(os.path.join(here, name))
+            stamps.append((name, st.st_mtime, st.st_size))
+    return tuple(stamps)
+
+
+_KERNELS_STAMP = _sources_stamp()
 
 
 class CacheWarning(UserWarning):
