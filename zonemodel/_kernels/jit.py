@@ -62,10 +62,11 @@ _OPTIONS: dict[str, Any] = {
 _warned = False
 _warned_dir = False
 
-COLD_SECONDS: int = 75
+COLD_SECONDS: int = 45
 """About how long compiling every kernel takes on two cores.
 
-``zonemodel.warmup()`` on an empty cache took 69 s in December 2026 (``nox -s bench``, section (f)).
+Compiling every kernel on an empty cache took 39.5 s on 2 December 2026 (``nox -s bench``, section (c)),
+after large kernels stopped being copied into their callers.
 """
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).

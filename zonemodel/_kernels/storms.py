@@ -164,6 +164,17 @@ def _open_one(m: Machine, tables: np.ndarray, client: int) -> int:
     return OK
 
 
+@kernel(inline=True)
+def _copy_servers(dst: np.ndarray, src: np.ndarray) -> None:
+    """Copy null's and ext2fs's IPC tables (rows ``O_NULL`` and ``O_EXT2FS``) of *src* into *dst*.
+
+    A loop rather than a slice assignment, which compiles numba's shape checks and their error path.
+    """
+    for k in range(T_SIZE):
+        dst[O_NULL, k] = src[O_NULL, k]
+        dst[O_EXT2FS, k] = src[O_EXT2FS, k]
+
+
 @kernel
 def _new_table(m: Machine, tables: np.ndarray, owner: int, names: int) -> int:
     """Give *owner* a fresh IPC space table holding *names* names."""
@@ -373,8 +384,7 @@ def _other_opens(m: Machine, w: Workload, srv: ServerModel, live: Live, mine: np
     status = _lookup(m, srv, live)
     if status != OK:
         return status
-    mine[O_NULL, :] = live.tables[O_NULL, :]
-    mine[O_EXT2FS, :] = live.tables[O_EXT2FS, :]
+    _copy_servers(mine, live.tables)
     status = _new_clients(m, w.base_q, mine, O_CLIENT0)
     port_bytes = m.gp[G_PORT_BYTES]
     for _ in range(other):
@@ -389,8 +399,7 @@ def _other_opens(m: Machine, w: Workload, srv: ServerModel, live: Live, mine: np
             rm[RM_CHARGE_B] += 2 * port_bytes
             rm[RM_B_OPENED] += 1
             live.ys[Y_HELD] += 1
-    live.tables[O_NULL, :] = mine[O_NULL, :]
-    live.tables[O_EXT2FS, :] = mine[O_EXT2FS, :]
+    _copy_servers(live.tables, mine)
     return status if _fatal(status) else OK
 
 
@@ -418,8 +427,7 @@ def _burst_run(
     processes = job.ji[J_PROCESSES]
     nofile = job.ji[J_NOFILE]
     status = _lookup(m, srv, live)
-    tables[O_NULL, :] = live.tables[O_NULL, :]
-    tables[O_EXT2FS, :] = live.tables[O_EXT2FS, :]
+    _copy_servers(tables, live.tables)
     if status == OK:
         status = _new_clients(m, w.base_q, tables, O_CLIENT0)
     if status != OK:
@@ -439,8 +447,7 @@ def _burst_run(
             if status != OK:  # the storm stops here; its clients keep what they opened
                 row.status, row.phase, row.count, row.emfile = status, PHASE_OPEN, opened, rm[RM_EMFILE]
                 live.ys[Y_HELD] += opened
-                live.tables[O_NULL, :] = tables[O_NULL, :]
-                live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
+                _copy_servers(live.tables, tables)
                 return
             if lim[L_QUOTA] > 0:
                 rm[RM_CHARGE_A] += 2 * port_bytes
@@ -448,8 +455,7 @@ def _burst_run(
             closes_of[c] += 1
     row.emfile = rm[RM_EMFILE]
     rm[RM_OPENED] = opened  # the storm's protids, which an OOM kill of null destroys
-    live.tables[O_NULL, :] = tables[O_NULL, :]
-    live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
+    _copy_servers(live.tables, tables)
     eng = _burst_engine(srv, state, closes_of, job.jf[JF_GAP], job.ji[J_KILL] > 0, lat, trace)
     status, events = _serve(m, eng, srv, state, np.inf)
     end = eng.ef[EF_NOW]
@@ -497,7 +503,8 @@ def _burst_chunk(
         row.peak_ext2fs_backlog = srv.sv[EXT2FS, S_PEAK_QUEUE]
         row.other = srv.rm[RM_B_OPENED]
         n = min(lats.shape[1], srv.sv[NULL, S_SERVED] + srv.sv[EXT2FS, S_SERVED])
-        lats[r, :n] = lat[:n]
+        for k in range(n):  # a loop: a slice assignment compiles numba's shape checks
+            lats[r, k] = lat[k]
 
 
 @kernel
@@ -556,11 +563,9 @@ def _open_storm(
             status = _lookup(m, srv, live)
             if status != OK:
                 return status, opened, failed, ys[Y_INSTANCES] - first
-        tables[O_NULL, :] = live.tables[O_NULL, :]
-        tables[O_EXT2FS, :] = live.tables[O_EXT2FS, :]
+        _copy_servers(tables, live.tables)
         status = _open_one(m, tables, c)
-        live.tables[O_NULL, :] = tables[O_NULL, :]
-        live.tables[O_EXT2FS, :] = tables[O_EXT2FS, :]
+        _copy_servers(live.tables, tables)
         cur = ys[Y_INSTANCES] - 1
         if status == OK:
             opened += 1
