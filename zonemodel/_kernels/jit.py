@@ -110,7 +110,14 @@ class _Dispatcher(CPUDispatcher):
         Kept out of it, such a call reaches :meth:`_compile_for_args`, which raises.
 
         A large kernel is called by its symbol (see :func:`_by_symbol`).
+
+        A signature loaded from the cache gets back, on its code library, the
+        loads of the large kernels its code calls: numba keeps them only with
+        the compile result, so a kernel compiled here that copies this one's
+        code in would otherwise not know to load them, and a later process
+        loading that kernel from the cache would find their symbols missing.
         """
+        cres.library._reload_init.update(cres.reload_init or ())
         if not self.targetoptions.get("forceinline") and _code_bytes(cres.library) >= SHARED_BYTES:
             selector = self.targetctx._defns[cres.entry_point]
             load = _Load(self.py_func.__module__, self.py_func.__qualname__, tuple(cres.signature.args))
