@@ -4,16 +4,18 @@ Each test spoils one argument of an otherwise valid, small call (tiny zone maps,
 value drawn from wrong types, out-of-range numbers, NaN, inf, huge ints, numpy scalars and odd strings, and
 requires that the call either succeeds or raises :class:`zonemodel.errors.ParameterError` whose message
 names the argument (or a ``TypeError`` from the signature), within a time bound.  The seed is fixed
-(``derandomize=True``); the budget is 25 examples per test, 400 in all (about half a minute).
+(``derandomize=True``); the budget is 25 examples per test, 425 in all (about half a minute).
 
 The entry points are every callable of ``zonemodel.__all__`` that takes arguments (``warmup`` takes
-none) and the methods a user calls with arguments: ``Kernel.replace``, ``System.fork_bomb``,
-``System.close_burst``, ``System.kill`` and ``ForkBombResult.zone``; ``policies.policy`` resolves every ``policy=``.
+only ``processes``, fuzzed where the value is refused: a valid one runs the whole warm-up) and the
+methods a user calls with arguments: ``Kernel.replace``, ``System.fork_bomb``, ``System.close_burst``,
+``System.kill`` and ``ForkBombResult.zone``; ``policies.policy`` resolves every ``policy=``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Any
 
@@ -282,12 +284,21 @@ def test_policy_and_zone_names(value):
     _answer("kernel", lambda: zm.provenance_table(value))
 
 
+@FUZZ
+@given(value=BAD)
+def test_warmup(value):
+    valid = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 1 <= value <= (os.cpu_count() or 1)
+    if valid:  # a real warm-up, outside the time bound (tests/test_startup.py runs it)
+        return
+    _answer("processes", lambda: zm.warmup(processes=value))
+
+
 def test_every_public_callable_is_fuzzed():
     """Each public callable taking arguments has a test here (a new entry point needs one)."""
     fuzzed = {"fork_bomb", "close_burst", "open_ports", "compile_job", "replay", "boot", "max_bootable_zone_map"}
     fuzzed |= {"gnumach"}
-    fuzzed |= {"Limits", "format_size", "parse_size", "sweep", "System", "provenance_table"}
-    no_arguments = {"warmup"}
+    fuzzed |= {"Limits", "format_size", "parse_size", "sweep", "System", "provenance_table", "warmup"}
+    no_arguments: set[str] = set()
     results = {name for name in zm.__all__ if name.endswith(("Result", "Runs", "Report", "Usage"))}
     others = {"Kernel", "SystemDown", "ServerTable", "errors", "policies", "YEARS", "__version__"}  # replace, policy
     assert set(zm.__all__) == fuzzed | no_arguments | results | others

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,110 @@ def test_processes_on_one_cold_cache_compile_each_kernel_once(tmp_path: Path) ->
     compiled = sorted(r[0] for r in results)
     loaded = sorted(r[1] for r in results)
     assert (compiled, loaded) == ([0, 1], [0, 1]), results  # one compiled, the other waited and loaded it
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock: helpers could not share the compiling")
+def test_warmup_with_a_helper_compiles_each_signature_once(tmp_path: Path) -> None:
+    """On a cold cache, warmup(processes=2) splits the compiling with a helper; none is done twice."""
+    cache = tmp_path / "cache"
+    found = run_python(
+        """
+        import json
+        import zonemodel
+        report = zonemodel.warmup(processes=2)
+        print(json.dumps({
+            "counts": [report.processes, report.compiled, report.helpers_compiled, report.loaded],
+            "kernels": len(report.kernels),
+            "steps": [name for name, _ in report.steps],
+            "repr": repr(report),
+        }))
+        """,
+        env=environment(NUMBA_CACHE_DIR=str(cache), ZONEMODEL_NUMBA_CACHE=None),
+    )
+    processes, compiled, helpers_compiled, loaded = found["counts"]
+    assert processes == 2
+    assert compiled > 0 and helpers_compiled > 0  # both processes compiled a share
+    assert loaded > 0  # this process loaded what the helper saved
+    saved = len(list(cache.rglob("*.nbc")))
+    assert compiled + helpers_compiled == saved, (found, saved)  # each signature compiled by one process only
+    assert f"{compiled} compiled here, {helpers_compiled} by 1 helper, {loaded} loaded from cache" in found["repr"]
+    assert found["steps"][0] == "fork_bomb(interval=0.01)" and "compile_job(runs=2)" in found["steps"]
+    again = run_python(WARMUP_TWICE, env=environment(NUMBA_CACHE_DIR=str(cache), ZONEMODEL_NUMBA_CACHE=None))
+    assert again["first"][1] == 0  # a later process loads what the two compiled, and compiles nothing
+
+
+@pytest.mark.slow
+def test_kernels_compiled_over_several_processes_load_in_another(tmp_path: Path) -> None:
+    """Experiments first run in different processes on one cache, then loaded together in a third.
+
+    A kernel compiled in the second process copies in code that the first
+    compiled (loaded from the cache), and that code calls large kernels by
+    their symbol.  The third process must load those large kernels before
+    that kernel: before the fix, it stopped with "LLVM ERROR: Symbol not found".
+    """
+    env = environment(NUMBA_CACHE_DIR=str(tmp_path / "cache"), ZONEMODEL_NUMBA_CACHE=None)
+    first = ("open_ports", "compile_job", "compile_job(runs=2)", "fork_bomb", "fork_bomb(limits=...)", "replay")
+    second = ("fork_bomb(interval=0.01)", "close_burst", "System.kill")
+    for names in (first, second):
+        run_python(
+            f"""
+            import json
+            from zonemodel.studies.warmup import _steps
+            print(json.dumps([step() is None for name, step in _steps() if name in {names!r}]))
+            """,
+            env=env,
+        )
+    found = run_python(WARMUP_TWICE, env=env)
+    _, compiled, loaded, cached, _ = found["first"]
+    assert cached and loaded > 0
+    assert compiled < loaded, found["first"]  # what the two processes did not run is compiled now
+
+
+def test_warmup_starts_no_helper_when_everything_is_cached() -> None:
+    """With the suite's warm cache, asking for helpers starts none: there is nothing to compile."""
+    run_python(WARMUP_TWICE)  # fills the cache if this suite has not yet compiled everything
+    found = run_python(
+        """
+        import json
+        import zonemodel
+        report = zonemodel.warmup(processes=2)
+        print(json.dumps([report.processes, report.compiled, report.helpers_compiled, report.cached]))
+        """
+    )
+    if not found[3]:
+        pytest.skip("numba has no writable cache location here")
+    assert found[:3] == [1, 0, 0]
+
+
+@pytest.mark.parametrize("value", [0, -1, True, 2.0, "2", 10**6])
+def test_warmup_refuses_a_bad_processes(value: object) -> None:
+    with pytest.raises(zm.errors.ParameterError, match='"processes" must be an integer'):
+        zm.warmup(processes=value)  # type: ignore[arg-type]
+
+
+def test_warmup_without_a_cache_compiles_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caching off: helpers would have no cache to save to; asked for, that is a warning, not silence."""
+    from zonemodel.studies import warmup as module
+
+    monkeypatch.setattr(module, "CACHE", False)
+    with pytest.warns(UserWarning, match=r"warmup\(processes=2\): the kernels have no on-disk cache to share"):
+        assert module._processes(2, 2, compiling=True) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert module._processes(None, 2, compiling=True) == 1  # the default: no warning
+    monkeypatch.setattr(module, "CACHE", True)
+    assert module._processes(None, 4, compiling=False) == 1  # nothing to compile: no helper
+    assert module._processes(3, 4, compiling=True) in (1, 3)  # 1 only where numba has no cache location
+
+
+def test_warmup_shares_every_step_once() -> None:
+    """However many processes, each step is one process's share, and this process has the event loop's."""
+    from zonemodel.studies import warmup as module
+
+    steps = len(module._steps())
+    for parts in range(1, 6):
+        shares = [list(module._share(steps, part, parts)) for part in range(parts)]
+        assert sorted(i for share in shares for i in share) == list(range(steps)), parts
+        if parts > 1:
+            assert shares[0] == list(range(module.LOOP_STEPS))

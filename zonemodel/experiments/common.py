@@ -39,6 +39,7 @@ from zonemodel.model.zones import ZONE_NAMES, zone_specs
 
 __all__ = [
     "BOOT_KERNELS",
+    "CACHE",
     "MAX_CHILDREN",
     "MAX_RUNS",
     "MORE_RUNS",
@@ -58,6 +59,7 @@ __all__ = [
     "check_zalloc",
     "compile_notice",
     "describe",
+    "first_use_notice",
     "in_batches",
     "limit_array",
     "most_common",
@@ -66,6 +68,7 @@ __all__ = [
     "policy_arrays",
     "process_row",
     "up_or_raise",
+    "will_compile",
     "zone_table",
 ]
 
@@ -192,7 +195,6 @@ def compile_notice(*kernels: object) -> None:
     The one line names the expected time; kernels loaded from numba's cache
     (or already in memory) print nothing.  Each kernel is looked at once per process.
     """
-    global _noticed
     if _noticed:
         return
     fresh = [k for k in kernels if id(k) not in _seen]
@@ -202,15 +204,25 @@ def compile_notice(*kernels: object) -> None:
     compiling = [k for k in fresh if will_compile(k)]
     if not compiling:
         return
-    _noticed = True
     seconds = sum(COLD_SECONDS.get(getattr(getattr(k, "py_func", k), "__name__", ""), 5) for k in compiling)
+    first_use_notice("", seconds)
+
+
+def first_use_notice(what: str, seconds: float) -> None:
+    """Say on stderr, once per process, that kernels are being compiled for first use in about *seconds*.
+
+    *what* names who compiles (``""``: the experiment just called); after
+    this line no :func:`compile_notice` prints another.
+    """
+    global _noticed
+    _noticed = True
     later = (
         "later calls load them from the cache"
         if CACHE
         else "later calls in this process reuse them (ZONEMODEL_NUMBA_CACHE=0: every process compiles them)"
     )
     about = max(5, 5 * round(seconds / 5))
-    print(f"zonemodel: compiling zonemodel kernels for first use, about {about} s; {later}", file=sys.stderr)
+    print(f"zonemodel: {what}compiling zonemodel kernels for first use, about {about} s; {later}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- checks
