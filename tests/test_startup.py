@@ -252,10 +252,12 @@ def test_warmup_with_a_helper_compiles_each_signature_once(tmp_path: Path) -> No
     cache = tmp_path / "cache"
     found = run_python(
         """
-        import json
+        import contextlib, io, json
         import zonemodel
-        report = zonemodel.warmup(processes=2)
+        with contextlib.redirect_stderr(io.StringIO()) as said:
+            report = zonemodel.warmup(processes=2)
         print(json.dumps({
+            "said": said.getvalue(),
             "counts": [report.processes, report.compiled, report.helpers_compiled, report.loaded],
             "kernels": len(report.kernels),
             "steps": [name for name, _ in report.steps],
@@ -272,6 +274,9 @@ def test_warmup_with_a_helper_compiles_each_signature_once(tmp_path: Path) -> No
     assert compiled + helpers_compiled == saved, (found, saved)  # each signature compiled by one process only
     assert f"{compiled} compiled here, {helpers_compiled} by 1 helper, {loaded} loaded from cache" in found["repr"]
     assert found["steps"][0] == "fork_bomb(interval=0.01)" and "compile_job(runs=2)" in found["steps"]
+    # one first-use line, warmup's own (not the first experiment's)
+    assert found["said"].count("zonemodel: ") == 1, found["said"]
+    assert found["said"].startswith("zonemodel: warmup in 2 processes: compiling zonemodel kernels for first use")
     again = run_python(WARMUP_TWICE, env=environment(NUMBA_CACHE_DIR=str(cache), ZONEMODEL_NUMBA_CACHE=None))
     assert again["first"][1] == 0  # a later process loads what the two compiled, and compiles nothing
 

@@ -62,11 +62,11 @@ _OPTIONS: dict[str, Any] = {
 _warned = False
 _warned_dir = False
 
-COLD_SECONDS: int = 45
-"""About how long compiling every kernel takes on two cores.
+COLD_SECONDS: int = 40
+"""About how long compiling every kernel in one process takes on two cores.
 
-Compiling every kernel on an empty cache took 39.5 s on 2 December 2026 (``nox -s bench``, section (c)),
-after large kernels stopped being copied into their callers.
+Compiling every kernel on an empty cache (``nox -s bench``, section (c), one process) took 39.1 to 43.8 s
+on one 2-core machine on 2 December 2026, and 25.7 s on a faster one on 3 December.
 """
 
 # numba's own switch for compiling without its runtime (see ``refcount`` below).

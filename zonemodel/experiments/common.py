@@ -160,27 +160,29 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_replay": 1,
     "_bomb": 1,
     "_bomb_chunk": 1,
-    "_bomb_timed": 28,
-    "_bomb_timed_chunk": 30,
+    "_bomb_timed": 21,
+    "_bomb_timed_chunk": 22,
     "_bomb_limited": 2,
     "_bomb_limited_chunk": 1,
-    "_burst_run": 36,
-    "_burst_chunk": 38,
-    "_open_storm": 5,
+    "_burst_run": 25,
+    "_burst_chunk": 26,
+    "_open_storm": 3,
     "_exit_clients": 1,
-    "_kill_clients": 36,
-    "_kill_null_instances": 36,
-    "_build": 30,
+    "_kill_clients": 23,
+    "_kill_null_instances": 23,
+    "_build": 23,
     "_build_row": 1,
     "_new_paging": 1,
-    "_build_chunk": 32,
+    "_build_chunk": 24,
 }
 """About how long compiling each kernel called from Python takes on two cores, with the kernels it calls,
 on an empty cache; unknown ones count 5 s.
 
-Measured in new processes on an empty cache in December 2026 (issue 17; ``nox -s bench``, section (f)):
-a first fork bomb 5.7 s, an open() storm 9.0 s, a timed fork bomb 33 s, a close burst 41 s; a first
-``compile_job``, timed the same way, 36 s.  Every kernel
+Measured in new processes on an empty cache (issue 17; ``nox -s bench``, section (f)), on the slower of
+two 2-core machines on 2 December 2026: a first fork bomb 4.1 s, an open() storm 6.3 s, a timed fork bomb
+25.1 s, a close burst 28.8 s.  On the faster, on 3 December, each took 0.63 to 0.71 times as long, and a
+first ``compile_job`` 16.9 s and a first kill on a System 14.6 s (scaled by 1.55 for the slower machine).
+About 3 s of each is the boot kernels'.  Every kernel
 that runs the servers' event loop (``_kernels.engine._serve``) compiles it with everything it inlines:
 a timed fork bomb, a close burst, a build or a kill on a System."""
 BOOT_KERNELS: Final = (_boot, _boot_tasks, _pages_in_use)
