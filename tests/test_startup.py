@@ -355,3 +355,20 @@ def test_warmup_shares_every_step_once() -> None:
         assert sorted(i for share in shares for i in share) == list(range(steps)), parts
         if parts > 1:
             assert shares[0] == list(range(module.LOOP_STEPS))
+
+
+def test_warmup_goes_on_when_a_helper_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No interpreter to start: a warning, and this process compiles (or loads) everything itself."""
+    from zonemodel.studies import warmup as module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no such interpreter")
+
+    monkeypatch.setattr(module.subprocess, "Popen", refuse)
+    monkeypatch.setattr(module, "_will_compile", lambda: True)
+    monkeypatch.setattr(module, "_processes", lambda asked, cores, compiling: 2)
+    with pytest.warns(RuntimeWarning, match=r"cannot start a helper process \(no such interpreter\)"):
+        report = module.warmup()
+    assert (report.processes, report.helpers_compiled) == (1, 0)
+    assert "zonemodel._kernels.forkbomb._bomb_chunk" in report.kernels
+    assert [name for name, _ in report.steps] == [name for name, _ in module._steps()]

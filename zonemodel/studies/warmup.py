@@ -229,11 +229,13 @@ def warmup(processes: int | None = None) -> WarmupReport:
     before = _counts(dispatchers())
     compiling = _will_compile()
     count = _processes(processes, cores, compiling)
+    started = [_start_helper(part, count) for part in range(1, count)]
+    helpers = [helper for helper in started if helper is not None]
+    count = 1 + len(helpers)
     if compiling:
         helped = f"warmup in {count} processes: " if count > 1 else "warmup: "
         first_use_notice(helped, FIRST_USE_SECONDS[min(count, 2)])
     steps = _steps()
-    helpers = [_start_helper(part, count) for part in range(1, count)]
     timed: dict[int, float] = {}
     try:
         mine = list(_share(len(steps), 0, count))
@@ -262,15 +264,23 @@ def warmup(processes: int | None = None) -> WarmupReport:
     )
 
 
-def _start_helper(part: int, parts: int) -> subprocess.Popen[str]:
-    """A new Python process that runs :func:`_helper` (*part*, *parts*), with this zonemodel on its path."""
+def _start_helper(part: int, parts: int) -> subprocess.Popen[str] | None:
+    """A new Python process running :func:`_helper` (*part*, *parts*) with this zonemodel; None if none starts."""
     package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     path = os.environ.get("PYTHONPATH", "")
     env = {**os.environ, "PYTHONPATH": package + (os.pathsep + path if path else "")}
     code = f"from zonemodel.studies.warmup import _helper; _helper({part}, {parts})"
-    return subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    except OSError as exc:  # no interpreter to start (an embedded Python), no processes left
+        warnings.warn(
+            f"warmup: cannot start a helper process ({exc}); this process compiles its kernels",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def _helper(part: int, parts: int) -> None:
