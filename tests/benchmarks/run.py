@@ -15,7 +15,9 @@ Measures, in one run, and prints a table of each measurement against its target:
 (f) a cold start, each in a new process on an empty ``NUMBA_CACHE_DIR``: the
     README's first ``fork_bomb`` (then ``runs=1000``), the first call of each
     experiment, ``warmup()``, and the first ``sweep`` on a 2-worker spawn pool
-    (against the same sweep serial), each against the figure of issue 17.
+    (against the same sweep serial), each against the figure of issue 17 and, for the README's
+    call, ``close_burst`` and ``warmup()``, against the same call at the commit before issue 17's
+    compile work (``COLD_BASELINE``), timed on this machine in the same run.
 
 Results also go to ``tests/benchmarks/results/bench-<date>.json`` (git ignores them).
 Options: ``--reference-runs N`` times N reference runs instead of 1000 (the
@@ -28,12 +30,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
+import io
 import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import textwrap
 import time
@@ -71,12 +75,15 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
     return best
 
 
-def python(code: str, *, env: dict[str, str] | None = None, timeout: float = 600) -> tuple[float, str]:
-    """Run *code* in a new interpreter; return (wall seconds, its last line of output)."""
+def python(
+    code: str, *, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None
+) -> tuple[float, str]:
+    """Run *code* in a new interpreter (in *cwd*); return (wall seconds, its last line of output)."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -477,6 +484,57 @@ COLD_BEFORE = {
     "warmup": (42.8, 15.0),
 }
 
+# The same calls at the commit before issue 17's first compile change (a47b435), timed on this machine in
+# the same run: the issue's figures came from another machine, so only this ratio is like for like.
+COLD_BASELINE = "c73fed4"
+COLD_FACTOR = 3.0  # issue 17: "at least 3x faster than today"
+
+
+def baseline_tree(folder: Path) -> Path | None:
+    """The zonemodel package at COLD_BASELINE, unpacked into *folder* (None: no git, or no such commit here)."""
+    if shutil.which("git") is None:
+        return None
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", COLD_BASELINE, "zonemodel"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+        try:
+            archive.extractall(folder, filter="data")
+        except TypeError:  # a Python without extraction filters (before 3.10.12 / 3.11.4)
+            archive.extractall(folder)  # our own repository's files
+    return folder
+
+
+def cold_seconds(call: str, env: dict[str, str], tree: Path | None = None) -> tuple[float, float]:
+    """*call* in a new process on an empty cache, zonemodel from *tree* (default: this checkout).
+
+    Returns (its seconds, and for the README's fork_bomb those of ``runs=1000`` after it, else 0).
+    """
+    with tempfile.TemporaryDirectory(prefix="zonemodel-cold-") as cache:
+        extra = (
+            "start = time.perf_counter(); zm.fork_bomb(zm.gnumach(2005, zone_map='8 MiB'), runs=1000, seed=1); "
+            "then = time.perf_counter() - start; "
+            if call == COLD_CALLS["fork_bomb"]
+            else "then = 0.0; "
+        )
+        where = {} if tree is None else {"PYTHONPATH": str(tree)}
+        _, line = python(
+            "import json, time; import zonemodel as zm; "
+            f"start = time.perf_counter(); {call}; first = time.perf_counter() - start; "
+            f"{extra}print(json.dumps([first, then, zm.__file__]))",
+            env={**env, "NUMBA_CACHE_DIR": cache, **where},
+            cwd=tree,
+        )
+    first, then, file = json.loads(line)
+    if tree is not None and not Path(file).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"the baseline run imported {file}, not the copy in {tree}")
+    return first, then
+
+
 # Each in a new process on an empty cache; after the README's fork_bomb, the same process
 # also times runs=1000 ("fork_bomb runs=1000 after it").
 COLD_CALLS = {
@@ -538,23 +596,15 @@ def bench_cold() -> list[Result]:
     env.pop("ZONEMODEL_NUMBA_CACHE", None)
     seconds: dict[str, float] = {}
     for name, call in COLD_CALLS.items():
-        with tempfile.TemporaryDirectory(prefix="zonemodel-cold-") as cache:
-            extra = (
-                "start = time.perf_counter(); zm.fork_bomb(zm.gnumach(2005, zone_map='8 MiB'), runs=1000, seed=1); "
-                "then = time.perf_counter() - start; "
-                if name == "fork_bomb"
-                else "then = 0.0; "
-            )
-            _, line = python(
-                "import json, time; import zonemodel as zm; "
-                f"start = time.perf_counter(); {call}; first = time.perf_counter() - start; "
-                f"{extra}print(json.dumps([first, then]))",
-                env={**env, "NUMBA_CACHE_DIR": cache},
-            )
-            first, then = json.loads(line)
-            seconds[name] = first
-            if name == "fork_bomb":
-                seconds["fork_bomb runs=1000 after it"] = then
+        first, then = cold_seconds(call, env)
+        seconds[name] = first
+        if name == "fork_bomb":
+            seconds["fork_bomb runs=1000 after it"] = then
+    baseline: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="zonemodel-baseline-") as folder:
+        tree = baseline_tree(Path(folder))
+        for name in COLD_BEFORE if tree is not None else ():
+            baseline[name] = cold_seconds(COLD_CALLS[name], env, tree)[0]
     sweeps: dict[int, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory(prefix="zonemodel-sweep-") as folder:
         script = Path(folder) / "cold_sweep.py"
@@ -578,15 +628,23 @@ def bench_cold() -> list[Result]:
             results.append(Result(f"(f) cold: first {name}", value, "s", "", None, "new process, empty cache"))
             continue
         was, target = before
+        note = f"issue 17 measured {was:g} s (another machine): {was / value:.1f}x faster"
+        met = value <= target
+        if name in baseline:
+            then = baseline[name]
+            note += f"; {COLD_BASELINE} on this machine {then:.1f} s: {then / value:.1f}x (target {COLD_FACTOR:g}x)"
+            met = met and then / value >= COLD_FACTOR
+        else:
+            note += f"; {COLD_BASELINE} not timed (no git, or the commit is not in this clone)"
         results.append(
             Result(
                 f"(f) cold: first {name}",
                 value,
                 "s",
                 f"<= {target:g} s",
-                value <= target,
-                f"issue 17 measured {was:g} s: {was / value:.1f}x faster",
-                {"before": was},
+                met,
+                note,
+                {"before": was, "baseline": baseline.get(name), "baseline_commit": COLD_BASELINE},
             )
         )
     (serial, serial_compiled), (pooled, pooled_compiled) = sweeps[0], sweeps[2]
