@@ -142,7 +142,10 @@ def _kills(kernel: Kernel) -> None:
 
 
 def _share(steps: int, part: int, parts: int) -> range:
-    """The steps that process *part* of *parts* compiles: 0 the event loop's, the others an even cut of the rest."""
+    """The steps that process *part* of *parts* compiles: 0 the event loop's, the others an even cut of the rest.
+
+    Part 0's share is a prefix of the steps, so this process, running every step in order, does its own first.
+    """
     if parts == 1:
         return range(steps)
     if part == 0:
@@ -159,13 +162,17 @@ def _will_compile() -> bool:
     return any(will_compile(d) for d in entries)
 
 
+def _has_cache(kernels: dict[str, Dispatcher]) -> bool:
+    """Whether every kernel has an on-disk cache (none: no writable cache location, or caching turned off)."""
+    return all(d.stats.cache_path is not None for d in kernels.values())
+
+
 def _processes(asked: int | None, cores: int, compiling: bool) -> int:
     """How many processes compile: one when nothing will be compiled or nothing can be shared."""
     if not compiling:
         return 1
     wanted = min(2, cores) if asked is None else asked
-    cached = CACHE and all(d.stats.cache_path is not None for d in dispatchers().values())
-    if wanted > 1 and not cached:
+    if wanted > 1 and not (CACHE and _has_cache(dispatchers())):
         if asked is not None:
             warnings.warn(
                 f"warmup(processes={asked}): the kernels have no on-disk cache to share, "
@@ -235,14 +242,12 @@ def warmup(processes: int | None = None) -> WarmupReport:
     if compiling:
         helped = f"warmup in {count} processes: " if count > 1 else "warmup: "
         first_use_notice(helped, FIRST_USE_SECONDS[min(count, 2)])
-    steps = _steps()
-    timed: dict[int, float] = {}
-    try:
-        mine = list(_share(len(steps), 0, count))
-        for index in mine + [i for i in range(len(steps)) if i not in mine]:
+    timed = []
+    try:  # this process's share (see _share) comes first, then it loads what the helpers compiled
+        for name, step in _steps():
             began = time.perf_counter()
-            steps[index][1]()
-            timed[index] = time.perf_counter() - began
+            step()
+            timed.append((name, time.perf_counter() - began))
     except BaseException:
         for helper in helpers:
             helper.kill()
@@ -257,8 +262,8 @@ def warmup(processes: int | None = None) -> WarmupReport:
         kernels=tuple(name for name, d in kernels.items() if d.signatures),
         compiled=misses - before[1],
         loaded=hits - before[0],
-        cached=all(d.stats.cache_path is not None for d in kernels.values()),
-        steps=tuple((steps[i][0], timed[i]) for i in range(len(steps))),
+        cached=_has_cache(kernels),
+        steps=tuple(timed),
         processes=count,
         helpers_compiled=helpers_compiled,
     )
