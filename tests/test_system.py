@@ -28,6 +28,23 @@ def test_zone_high_water_marks_persist_and_free_lists_are_reused() -> None:
         system.fork_bomb()
 
 
+@pytest.mark.parametrize("chain", [False, True])
+def test_a_killed_bomb_gives_back_every_element(chain: bool) -> None:
+    """The children of a bomb stopped by its user exit: every zone is back to its use before the bomb.
+
+    A chain's children hold more ports the deeper they are, so a wrong generation would leave ports behind.
+    """
+    kernel = zonemodel.gnumach(2005, zone_map="8 MiB", background_rate=0.0)
+    system = zonemodel.System(kernel, seed=5)
+    before = {z.name: z.in_use for z in system.zones()}
+    result = system.fork_bomb(stop_at=150, chain=chain)
+    assert (result.outcome, result.processes) == ("child limit", 150)
+    during = {z.name: z.in_use for z in result.zones}
+    after = {z.name: z.in_use for z in system.zones()}
+    assert during["tasks"] >= before["tasks"] + 150  # the children were there
+    assert after == before, {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+
+
 def test_same_seed_same_history() -> None:
     kernel = zonemodel.gnumach(2005, zone_map="4 MiB")
     runs = []

@@ -270,7 +270,7 @@ def _spawn_objects(m: Machine, q: np.ndarray, generation: int, rec: np.ndarray) 
     return OK
 
 
-@kernel(refcount=False, entry=True)
+@kernel(refcount=False)
 def _exit(m: Machine, q: np.ndarray, generation: int, tidx: int, addr: int) -> None:
     """Destroy a process created by a successful :func:`_spawn`: everything goes back to free lists."""
     zones, res, gp = m.zones, m.res, m.gp

@@ -43,7 +43,7 @@ def _next_u64(s: np.ndarray) -> np.uint64:
     return result
 
 
-@kernel(inline=True, entry=True)
+@kernel(inline=True)
 def _uniform(s: np.ndarray) -> float:
     """A double in [0, 1) with 53 random bits."""
     return float(_next_u64(s) >> _U11) * _INV53

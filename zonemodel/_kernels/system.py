@@ -32,6 +32,8 @@ from zonemodel._kernels.layout import (
     NULL,
     O_CLIENT0,
     O_NULL,
+    P_ADDR,
+    P_TIDX,
     RM_NULL_DONE,
     RM_OPENED,
     S_EPOCH,
@@ -64,6 +66,17 @@ def _exit_clients(m: Machine, w: Workload, tables: np.ndarray) -> None:
     for c in range(O_CLIENT0, tables.shape[0]):
         if tables[c, T_NAMES] > 0:
             _exit(m, w.base_q, 1, tables[c, T_TIDX], tables[c, T_ADDR])
+
+
+@kernel(refcount=False, entry=True)
+def _exit_children(m: Machine, q: np.ndarray, children: np.ndarray, chain: bool) -> None:
+    """A slow bomb's children (rows of ``P_*``, in the order they were forked) exit, killed by their user.
+
+    Each child of a chain is one generation older than the one before it
+    (the first is generation 1); the children of one parent are all generation 1.
+    """
+    for i in range(children.shape[0]):
+        _exit(m, q, i + 1 if chain else 1, children[i, P_TIDX], children[i, P_ADDR])
 
 
 @kernel(entry=True)

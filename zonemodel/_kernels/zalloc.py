@@ -57,7 +57,7 @@ def _zget_space(ms: np.ndarray, size: int) -> int:
     return addr
 
 
-@kernel(refcount=False, entry=True)
+@kernel(refcount=False)
 def _zalloc(zones: np.ndarray, ms: np.ndarray, z: int) -> int:
     """Allocate one element of zone *z*; return OK, ZONE_EXHAUSTED or ZONE_PANIC."""
     zn = zones[z]
@@ -102,7 +102,7 @@ def _grow_soft_max(zn: Any, cur: int, k: int) -> None:  # zn: one record of the 
         k -= first + 1
 
 
-@kernel(refcount=False, entry=True)
+@kernel(refcount=False)
 def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
     """*n* allocations from zone *z*: the same result as *n* calls of :func:`_zalloc`, faster.
 
@@ -160,7 +160,7 @@ def _zalloc_n(zones: np.ndarray, ms: np.ndarray, z: int, n: int) -> int:
     return final
 
 
-@kernel(inline=True, entry=True)
+@kernel(inline=True)
 def _zfree_n(zones: np.ndarray, z: int, n: int) -> None:
     """Return *n* elements to zone *z*'s free list (never to the zone map)."""
     zn = zones[z]

@@ -156,7 +156,7 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_boot": 2,
     "_boot_tasks": 1,
     "_pages_in_use": 1,
-    "_exit": 1,
+    "_exit_children": 1,
     "_replay": 1,
     "_bomb": 1,
     "_bomb_chunk": 1,

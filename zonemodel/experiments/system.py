@@ -31,9 +31,8 @@ import numpy as np
 from zonemodel._kernels import layout as L
 from zonemodel._kernels.builds import _build, _build_row, _new_paging
 from zonemodel._kernels.forkbomb import _bomb
-from zonemodel._kernels.process import _exit
 from zonemodel._kernels.storms import _burst_run, _open_storm
-from zonemodel._kernels.system import _exit_clients, _kill_clients, _kill_null_instances
+from zonemodel._kernels.system import _exit_children, _exit_clients, _kill_clients, _kill_null_instances
 from zonemodel.errors import ParameterError, ZonemodelError
 from zonemodel.experiments.builds import Stage, _Build, build_on, build_servers, check_build
 from zonemodel.experiments.common import (
@@ -347,7 +346,7 @@ class System:
         system that survives; those of a slow bomb are killed.
         """
         self._check_up()
-        compile_notice(*BOOT_KERNELS, _bomb, _exit)
+        compile_notice(*BOOT_KERNELS, _bomb, _exit_children)
         spec = check_bomb(
             self.kernel,
             start=start,
@@ -382,10 +381,7 @@ class System:
         self.history.append(result)
         self._settle(result.outcome, result.message, spec.policy if spec.mode == "timed" else None)
         if self.alive and spec.mode == "slow":  # its user kills the bomb's children
-            q = child_row(self.kernel, spec.start, spec.user)
-            for i, child in enumerate(children):
-                generation = i + 1 if spec.chain else 1
-                _exit(self._booted.machine, q, generation, int(child[L.P_TIDX]), int(child[L.P_ADDR]))
+            _exit_children(self._booted.machine, child_row(self.kernel, spec.start, spec.user), children, spec.chain)
         elif self.alive:
             self._untracked += result.processes
         return result
