@@ -45,6 +45,35 @@ def test_a_killed_bomb_gives_back_every_element(chain: bool) -> None:
     assert after == before, {name: (before[name], after[name]) for name in before if before[name] != after[name]}
 
 
+@pytest.mark.parametrize(
+    ("year", "zone_map", "background", "chain", "start", "stop_at", "seed"),
+    [
+        (2005, "8 MiB", 0.2, False, "console", 300, 1),
+        (2005, "8 MiB", 0.2, True, "ssh", 120, 2),
+        (2007, "4 MiB", 0.1, True, "console", 200, 3),
+        (2009, "6 MiB", 0.3, False, "screen", 250, 4),
+    ],
+)
+def test_a_killed_bomb_agrees_with_the_reference(
+    year: int, zone_map: str, background: float, chain: bool, start: str, stop_at: int, seed: int
+) -> None:
+    """A bomb stopped after *stop_at* children, which its user kills: the zone table matches the reference's."""
+    from tests import reference
+    from zonemodel.seeds import replicate_states
+
+    kernel = zonemodel.gnumach(year, zone_map=zone_map, background_rate=background)
+    system = zonemodel.System(kernel, seed=seed)
+    result = system.fork_bomb(stop_at=stop_at, chain=chain, start=start)
+    want = reference.fork_bomb(kernel, start, chain, "user", replicate_states(seed, 1)[0], stop_at=stop_at)
+    assert (result.processes, result.outcome, want["processes"], want["limit"]) == (
+        stop_at,
+        "child limit",
+        stop_at,
+        "child limit",
+    )
+    assert [(z.name, z.in_use, z.peak, z.size) for z in system.zones()] == want["zones"]
+
+
 def test_same_seed_same_history() -> None:
     kernel = zonemodel.gnumach(2005, zone_map="4 MiB")
     runs = []

@@ -23,26 +23,39 @@ def bomb_child(kernel: zonemodel.Kernel, start: str, user: str) -> tuple[int, in
     return ports, names, session
 
 
-def fork_bomb(kernel: zonemodel.Kernel, start: str, chain: bool, user: str, state: object) -> dict[str, object]:
-    """Reference for one run of zonemodel.fork_bomb: same count, ending, and final zone table."""
+def fork_bomb(
+    kernel: zonemodel.Kernel, start: str, chain: bool, user: str, state: object, stop_at: int | None = None
+) -> dict[str, object]:
+    """Reference for one run of zonemodel.fork_bomb: same count, ending, and final zone table.
+
+    With *stop_at* (``System.fork_bomb(stop_at=...)`` on a new system), the
+    bomb stops after that many children and, if the system is still up, its
+    user kills them (first forked, first killed); the zone table is the one after that.
+    """
     k = kernel
     m = Machine(k)
     rng = Xoshiro(state)
     count, who, limit, panic_zone = 0, "child", "child limit", ""
     background: list[Proc] = []
+    children: list[Proc] = []
     ports, names, session = bomb_child(k, start, user)
     try:
         m.boot_tasks(k.system_tasks, kernel_part=True)
         who = "background"
         m.boot_tasks(session, kernel_part=False)
-        for _ in range(MOST_CHILDREN):
+        for _ in range(MOST_CHILDREN if stop_at is None else stop_at):
             who = "background"
             m.background_step(rng, background)
             who = "child"
             generation = count + 1 if chain else 1
             extra = k.chain_ports * (generation - 1)
-            m.spawn(Proc(ports=ports + extra, names=names + extra, generation=generation), k.server_names_per_process)
+            child = Proc(ports=ports + extra, names=names + extra, generation=generation)
+            m.spawn(child, k.server_names_per_process)
+            children.append(child)
             count += 1
+        if stop_at is not None:
+            for child in children:
+                m.exit(child, k.server_names_per_process)
     except ZonePanic as exc:
         limit, panic_zone = ("kmem_map", "") if k.allocator == "slab" else ("zone map", exc.zone)
     except KERNEL_DEATHS as exc:
