@@ -156,8 +156,8 @@ compiles in about 0.9 times the time, with no warm slowdown that the
 machine's noise let us see (3 December 2026, paired runs; see the CHANGELOG).
 Lower thresholds were measured and not taken (4 December 2026, one process
 each on an empty cache, then warm, best of seven): at 4 000 or 0 bytes the
-first ``close_burst`` compiles in 0.92 or 0.91 times the time, but warm a
-build runs about 1.3 times and a close burst about 1.5 times as long.
+first ``close_burst`` compiles in 0.92 or 0.91 times the time, but warm, at
+4 000, a build runs about 1.3 times and a close burst about 1.5 times as long.
 """
 
 
