@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numba
@@ -217,3 +219,43 @@ def test_in_chunks_raises_what_a_chunk_raises() -> None:
 
     with pytest.raises(ValueError, match="replicate 3"):
         _jit.in_chunks(chunk, 10)
+
+
+_TWO_TYPES = """
+from zonemodel._kernels.jit import kernel
+
+@kernel(entry=True)
+def double(a):
+    return 2 * a[0]
+"""
+
+
+@pytest.mark.skipif(_jit.fcntl is None, reason="no flock: no lock files")
+def test_compiling_holds_the_signatures_lock_and_saving_the_kernels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each signature compiles under a lock file of its own; each save holds the kernel's."""
+    held: list[str] = []
+    real = _jit._file_lock
+
+    @contextlib.contextmanager
+    def spy(path: str) -> Iterator[None]:
+        held.append(os.path.basename(path))
+        with real(path):
+            yield
+
+    monkeypatch.setattr(_jit, "_file_lock", spy)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "twotypes.py").write_text(_TWO_TYPES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import twotypes  # type: ignore[import-not-found]
+
+    index = os.path.basename(twotypes.double._cache._cache_file._index_path)
+    assert twotypes.double(np.ones(2)) == 2.0
+    assert twotypes.double(np.ones(2, dtype=np.int64)) == 2
+    twotypes.double(np.ones(2))  # compiled: no lock
+    assert len(held) == 4, held
+    compiles, saves = held[0::2], held[1::2]
+    assert saves == [index + ".lock"] * 2
+    assert all(name.startswith(index + ".") and name.endswith(".lock") for name in compiles)
+    assert len(set(compiles)) == 2 and not set(compiles) & set(saves), held

@@ -213,8 +213,11 @@ def slow(a, n):
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="no flock: each process compiles for itself")
-def test_processes_on_one_cold_cache_compile_each_kernel_once(tmp_path: Path) -> None:
+def _slow_kernel_together(tmp_path: Path, dtypes: tuple[str, ...]) -> list[list[int]]:
+    """Start one process per dtype on one cold cache, each calling ``slow`` on an array of it the same moment.
+
+    Each returns [signatures compiled, signatures loaded from the cache].
+    """
     lines = "\n".join(f"        total += a[i % a.shape[0]] * {k} - (total % {k + 1})" for k in range(1, 150))
     (tmp_path / "slowmod.py").write_text(SLOW_KERNEL.format(body=lines))
     go = tmp_path / "go"
@@ -226,23 +229,54 @@ def test_processes_on_one_cold_cache_compile_each_kernel_once(tmp_path: Path) ->
         open(os.path.join({str(tmp_path)!r}, "ready-" + str(os.getpid())), "w").close()
         while not os.path.exists({str(go)!r}):
             time.sleep(0.005)
-        slowmod.slow(np.ones(4), 10)
+        slowmod.slow(np.ones(4, dtype=sys.argv[1]), 10)
         stats = slowmod.slow.stats
         print(json.dumps([sum(stats.cache_misses.values()), sum(stats.cache_hits.values())]))
     """
     env = environment(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
     procs = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, stdout=subprocess.PIPE, text=True)
-        for _ in range(2)
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code), dtype], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for dtype in dtypes
     ]
     deadline = time.monotonic() + 120
-    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+    while len(list(tmp_path.glob("ready-*"))) < len(dtypes) and time.monotonic() < deadline:
         time.sleep(0.05)
     go.write_text("")
-    results = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
+    return [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock: each process compiles for itself")
+def test_processes_on_one_cold_cache_compile_each_kernel_once(tmp_path: Path) -> None:
+    results = _slow_kernel_together(tmp_path, ("float64", "float64"))
     compiled = sorted(r[0] for r in results)
     loaded = sorted(r[1] for r in results)
     assert (compiled, loaded) == ([0, 1], [0, 1]), results  # one compiled, the other waited and loaded it
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock: each process compiles for itself")
+def test_two_signatures_of_one_kernel_compile_at_once_and_both_are_cached(tmp_path: Path) -> None:
+    """Two processes compiling two signatures of one kernel together: each compiles its own, both are saved.
+
+    The lock is a signature's (the event loop compiles in a build and outside
+    one at the same time), and saving holds the kernel's, so neither entry of
+    the kernel's cache index is lost: a third process loads both.
+    """
+    results = _slow_kernel_together(tmp_path, ("float64", "int64"))
+    assert results == [[1, 0], [1, 0]], results
+    third = f"""
+        import json, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import numpy as np
+        import slowmod
+        for dtype in ("float64", "int64"):
+            slowmod.slow(np.ones(4, dtype=dtype), 10)
+        stats = slowmod.slow.stats
+        print(json.dumps([sum(stats.cache_misses.values()), sum(stats.cache_hits.values())]))
+    """
+    env = environment(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    assert run_python(third, env=env) == [0, 2]  # both signatures are in the cache
 
 
 @pytest.mark.slow

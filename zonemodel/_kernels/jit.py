@@ -16,6 +16,7 @@ call compiles it or loads it (from memory or from numba's cache).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import tempfile
@@ -23,12 +24,13 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, NamedTuple, TypeVar, overload
 
 import numba
 import numba.core.options
 from numba.core import sigutils, types
+from numba.core.caching import FunctionCache
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.registry import CPUDispatcher
 
@@ -36,6 +38,8 @@ try:  # POSIX: processes that share a cache compile each kernel once
     import fcntl
 except ImportError:  # pragma: no cover - Windows: each process compiles for itself
     fcntl = None  # type: ignore[assignment]
+_FLOCK: bool = fcntl is not None
+"""Whether this system has ``flock`` (POSIX): processes can take the cache's lock files."""
 
 __all__ = [
     "CACHE",
@@ -85,21 +89,26 @@ class _Dispatcher(CPUDispatcher):
     """
 
     def compile(self, sig: Any) -> Any:
-        """Compile (or load) *sig*, holding this kernel's lock file in the cache directory.
+        """Compile (or load) *sig*, holding this signature's lock file in the cache directory.
 
         Processes started together on one cold cache (the workers of a pool,
         a dask cluster) would each compile every kernel.  With the lock, the
         first compiles and saves to the cache; the others wait for it and
         then load the saved code.  The lock is taken only when the signature
         is not yet compiled in this process, and after numba's own compiler
-        lock, so threads cannot deadlock on it.  Without a usable cache
-        directory (read-only, no ``flock``) the kernel is compiled as usual.
+        lock, so threads cannot deadlock on it; a kernel takes its callees'
+        locks while it holds its own, and kernels call one another without
+        cycles, so processes cannot either.  The lock is the signature's, not
+        the kernel's: two processes compile two signatures of one kernel (the
+        event loop in a build and outside one) at the same time.  Without a
+        usable cache directory (read-only, no ``flock``) the kernel is
+        compiled as usual.
         """
         index = getattr(getattr(getattr(self, "_cache", None), "_cache_file", None), "_index_path", None)
         args, _ = sigutils.normalize_signature(sig)
         if fcntl is None or index is None or tuple(args) in self.overloads:
             return super().compile(sig)
-        with global_compiler_lock, _file_lock(index + ".lock"):
+        with global_compiler_lock, _file_lock(_signature_lock(index, tuple(args))):
             return super().compile(sig)
 
     def add_overload(self, cres: Any) -> None:
@@ -203,6 +212,26 @@ def _by_symbol(impl: Any, load: _Load) -> Any:
     return call
 
 
+def _signature_lock(index: str, args: tuple[Any, ...]) -> str:
+    """The lock file of one signature of the kernel whose cache index is *index* (numba's type names are stable)."""
+    return f"{index}.{hashlib.sha1(repr(args).encode()).hexdigest()[:16]}.lock"
+
+
+class _Cache(FunctionCache):
+    """numba's cache of a kernel, saving under the kernel's lock file.
+
+    numba saves a signature by reading the kernel's index, adding an entry
+    and a data file name, and writing the index back.  Two processes saving
+    two signatures of one kernel at once could otherwise lose an entry or
+    write the same data file.  Saving holds no other lock, so it cannot
+    deadlock.
+    """
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        with _file_lock(self._cache_file._index_path + ".lock") if _FLOCK else nullcontext():
+            super().save_overload(sig, data)
+
+
 LOCK_TIMEOUT = 1800.0
 """Seconds a process waits for another's compile of a kernel before compiling it itself."""
 
@@ -239,7 +268,7 @@ def _njit(f: Callable[..., Any], cache: bool, options: dict[str, Any]) -> Any:
     targetoptions = {"nopython": True, **options}
     dispatcher = _Dispatcher(py_func=f, locals={}, targetoptions=targetoptions)
     if cache:
-        dispatcher.enable_caching()
+        dispatcher._cache = _Cache(dispatcher.py_func)  # numba's enable_caching(), with the lock above
         index = dispatcher._cache._cache_file
         index._source_stamp = (index._source_stamp, _KERNELS_STAMP)
     return dispatcher
