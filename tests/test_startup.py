@@ -279,6 +279,33 @@ def test_two_signatures_of_one_kernel_compile_at_once_and_both_are_cached(tmp_pa
     assert run_python(third, env=env) == [0, 2]  # both signatures are in the cache
 
 
+def test_a_storm_compiles_none_of_the_paging_kernels() -> None:
+    """Outside a build the event loop has no build branch: none of :mod:`.paging`'s handlers is compiled for it."""
+    found = run_python(
+        """
+        import json
+        import zonemodel as zm
+        from zonemodel.studies.warmup import dispatchers
+        def paging():
+            return sorted(name.rsplit(".", 1)[1] for name, d in dispatchers().items()
+                          if ".paging." in name and d.signatures)
+        def loops():
+            from zonemodel._kernels.engine import _serve
+            return [str(sig[-1]) for sig in _serve.signatures]
+        zm.close_burst(zm.gnumach(2005), processes=2, ports_each=10, seed=0)
+        storm = [paging(), loops()]
+        zm.compile_job(zm.gnumach(2005), files=1, headers_per_file=(1, 2), seed=0)
+        print(json.dumps({"storm": storm, "build": [len(paging()), loops()]}))
+        """
+    )
+    # A data_return's kmsg is freed on any path (_took_return, small, copied into its callers when loaded from
+    # the cache); the large handlers, called by their symbol, would be compiled or loaded on their own.
+    assert set(found["storm"][0]) <= {"_took_return"} and found["storm"][1] == ["none"], found
+    paged, loops = found["build"]
+    assert paged > 20, found  # a build compiles (or loads) them
+    assert len(loops) == 2 and loops[0] == "none" and loops[1].startswith("Paging("), found
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="no flock: helpers could not share the compiling")
 def test_warmup_with_a_helper_compiles_each_signature_once(tmp_path: Path) -> None:

@@ -23,5 +23,5 @@ def close_phase(
 ) -> tuple[int, float, int]:  # fmt: skip
     """Client *c* closes its ``closes_of[c]`` ports and the servers serve; return (status, end time, events)."""
     eng = _burst_engine(srv, state, closes_of, gap, kill, lat, trace)
-    status, events = _serve(m, eng, srv, state, np.inf)
+    status, events = _serve(m, eng, srv, state, np.inf, None)
     return status, eng.ef[EF_NOW], events

@@ -195,7 +195,7 @@ def _build(
             eng.th[i, TH_STATE] = ST_DONE
     first = pg.pp[PP_SYNC] * (_uniform(state) if sp[SP_PHASE] > 0 else 1.0)
     _push(eng, first, EV_SYNC, 0, 0, 0.0)
-    status, events = _serve(m, eng, srv, state, until)
+    status, events = _serve(m, eng, srv, state, until, eng.pg)
     if status == OK:
         if eng.en[E_HEAP] > 0 or eng.en[E_RUNNABLE] > 0:
             status = TIMEOUT

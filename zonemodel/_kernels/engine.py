@@ -164,6 +164,7 @@ from zonemodel._kernels.layout import (
     ZONE_PANIC,
     Engine,
     Machine,
+    Paging,
     ServerModel,
 )
 from zonemodel._kernels.paging import (
@@ -355,8 +356,11 @@ def _take(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, i: int, 
 
 
 @kernel(inline=True)
-def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float) -> int:
-    """The running thread has finished its piece of work at *t*: what it does next, and whom it wakes."""
+def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, pager: Paging | None) -> int:
+    """The running thread has finished its piece of work at *t*: what it does next, and whom it wakes.
+
+    *pager* is as for :func:`_serve`.
+    """
     sv, th, tf, sp, en = srv.sv, eng.th, eng.tf, srv.sp, eng.en
     i = en[E_CUR]
     s = th[i, TH_SERVER]
@@ -389,7 +393,7 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
             notes = n
         wake = False  # the kernel is not preemptive
     else:
-        status, notes = _finish(m, eng, srv, state, t, i, s, step)
+        status, notes = _finish(m, eng, srv, state, t, i, s, step, pager)
         if status != OK:
             return status
         to = EXT2FS
@@ -404,9 +408,14 @@ def _complete(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: f
 
 @kernel(inline=True)
 def _finish(
-    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, i: int, s: int, step: int
-) -> tuple[int, int]:
-    """The rest of :func:`_complete`: every step but a close or a kill; return (status, notifications to ext2fs)."""
+    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, i: int, s: int, step: int,
+    pager: Paging | None,
+) -> tuple[int, int]:  # fmt: skip
+    """The rest of :func:`_complete`: every step but a close or a kill; return (status, notifications to ext2fs).
+
+    A build's steps (a job's, a page's, the disk's, an RPC's, the pager pool's)
+    are only compiled when *pager* is a build's paging state (see :func:`_serve`).
+    """
     sv, th, tf, sp, en = srv.sv, eng.th, eng.tf, srv.sp, eng.en
     if step == STEP_SPAWN:  # cthread_fork returns: the creator serves, the new thread is resumed
         j = th[i, TH_CHILD]
@@ -418,9 +427,11 @@ def _finish(
         else:
             _setrun(eng, srv, j, t, True)
         return OK, 0
-    if step == STEP_JOB:
+    if pager is None:  # outside a build: the message is served (numba drops the build's branches below)
+        status, done = OK, True
+    elif step == STEP_JOB:
         return _job_step(m, eng, srv, state, t), 0
-    if step == STEP_PAGE:
+    elif step == STEP_PAGE:
         status, done = _page_step(m, eng, srv, state, t)
     elif step == STEP_IO:
         status, done = _io_step(m, eng, srv, state, t)
@@ -558,27 +569,34 @@ def _tick(eng: Engine, srv: ServerModel, t: float) -> None:
 @kernel(inline=True)
 def _event(
     m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, t: float, kind: int, s: int, tagged: int,
-    arrival: float,
+    arrival: float, pager: Paging | None,
 ) -> int:  # fmt: skip
-    """A heap event: a message from outside arrives, a sleeping thread (number *s*) wakes, or a build's event."""
+    """A heap event: a message from outside arrives, a sleeping thread (number *s*) wakes, or a build's event.
+
+    A build's events (the disk, the sync, the pageout daemon) are only
+    compiled when *pager* is a build's paging state (see :func:`_serve`).
+    """
     if kind == EV_ARRIVE:
         if tagged // 2 != srv.sv[s, S_EPOCH]:
             return OK  # sent to a killed instance: gone with it
         return _deliver(m, eng, srv, s, tagged % 2, 0, arrival, t, True)
-    if kind == EV_DISK:
-        _disk_done(eng, srv, state, s, t)
-        return OK
-    if kind == EV_SYNC:
-        return _sync(m, eng, srv, t)
-    if kind == EV_PAGEOUT:
-        return _pageout(m, eng, srv, t)
+    if pager is not None:
+        if kind == EV_DISK:
+            _disk_done(eng, srv, state, s, t)
+            return OK
+        if kind == EV_SYNC:
+            return _sync(m, eng, srv, t)
+        if kind == EV_PAGEOUT:
+            return _pageout(m, eng, srv, t)
     if eng.th[s, TH_STATE] == ST_SLEEP:
         _setrun(eng, srv, s, t, True)
     return OK
 
 
 @kernel(refcount=False)
-def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: float) -> tuple[int, int]:
+def _serve(
+    m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: float, pager: Paging | None
+) -> tuple[int, int]:
     """Run the CPU and the events due by *until*; return (status, events processed).
 
     The one event loop: a close burst runs until nothing is left to do
@@ -588,6 +606,13 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
     while a thread runs).  ``eng.trace`` (shape (k, 3): time, null threads,
     zone-map bytes used) samples the run every ``2 * len(eng.lat) // k`` steps
     when it has rows.  Stops at the first step that does not return OK.
+
+    *pager* is ``eng.pg`` in a build and None elsewhere (a storm, a timed
+    fork bomb, a kill).  numba compiles the loop once for each, and prunes
+    the branches on ``pager is None`` before typing: outside a build, the
+    loop has none of a build's steps and events, and the kernels of
+    :mod:`.paging` behind them are not compiled (about a third of a first
+    close burst's compile time, issue 17).
 
     Compiled without reference counting (``refcount=False``): the caller
     owns every array.
@@ -607,7 +632,7 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
             status = _run_cpu(m, eng, srv, state, t)
         if started:
             events += 1
-            if build:
+            if pager is not None and build:
                 _sample(m, eng, srv)
             elif row < trace.shape[0] and events % every == 0:
                 trace[row, TR_TIME] = ef[EF_NOW]
@@ -626,13 +651,13 @@ def _serve(m: Machine, eng: Engine, srv: ServerModel, state: np.ndarray, until: 
                 break
             t, kind, s, tagged, arrival = _pop(eng)
             ef[EF_NOW] = t
-            status = _event(m, eng, srv, state, t, kind, s, tagged, arrival)
+            status = _event(m, eng, srv, state, t, kind, s, tagged, arrival, pager)
         elif t_cpu <= t_tick:
             if t_cpu > until:
                 break
             t = t_cpu
             ef[EF_NOW] = t
-            status = _complete(m, eng, srv, state, t)
+            status = _complete(m, eng, srv, state, t, pager)
         else:
             if t_tick > until:
                 break

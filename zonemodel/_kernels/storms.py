@@ -457,13 +457,13 @@ def _burst_run(
     rm[RM_OPENED] = opened  # the storm's protids, which an OOM kill of null destroys
     _copy_servers(live.tables, tables)
     eng = _burst_engine(srv, state, closes_of, job.jf[JF_GAP], job.ji[J_KILL] > 0, lat, trace)
-    status, events = _serve(m, eng, srv, state, np.inf)
+    status, events = _serve(m, eng, srv, state, np.inf, None)
     end = eng.ef[EF_NOW]
     if rm[RM_OOM_KILLS] > 0:
         held = live.ys[Y_HELD]
         _null_died(live)
         if status == OK and held > 0:
-            status, _ = _serve(m, _held_engine(m, srv, state, held), srv, state, np.inf)
+            status, _ = _serve(m, _held_engine(m, srv, state, held), srv, state, np.inf, None)
     row.status, row.phase, row.count, row.events = status, PHASE_CLOSE, opened, events
     row.end_us = int(end * 1e6)
     if status == OK and job.ji[J_OTHER] > 0:
@@ -623,7 +623,7 @@ def _bomb_timed(m: Machine, w: Workload, srv: ServerModel, state: np.ndarray, jo
         status, nbg = _background_step(m, w, state, bg, nbg)
         if status != OK:
             return count, status, WHO_BACKGROUND, nbg
-        status, _ = _serve(m, eng, srv, state, t)
+        status, _ = _serve(m, eng, srv, state, t, None)
         if status != OK:
             return count, status, WHO_SERVER, nbg
         generation = count + 1 if m.gp[G_CHAIN] else 1

@@ -109,7 +109,7 @@ def _kill_clients(
         _push(eng, 0.0, EV_ARRIVE, NULL, MSG_NOTIFY + 2 * srv.sv[NULL, S_EPOCH], 0.0)
     for _ in range(to_ext2fs):
         _push(eng, 0.0, EV_ARRIVE, EXT2FS, MSG_NOTIFY, 0.0)
-    status, _ = _serve(m, eng, srv, state, np.inf)
+    status, _ = _serve(m, eng, srv, state, np.inf, None)
     return status, to_null
 
 
@@ -154,5 +154,5 @@ def _kill_null_instances(m: Machine, srv: ServerModel, live: Live, state: np.nda
     ys[Y_NULL_UP] = 0
     ys[Y_HELD] = 0
     ys[Y_DEAD_TABLE] = 0
-    status, _ = _serve(m, eng, srv, state, np.inf)
+    status, _ = _serve(m, eng, srv, state, np.inf, None)
     return status, burst
