@@ -52,15 +52,20 @@ def _copy_machine(m: Machine) -> Machine:
 
 
 @kernel(entry=True)
-def _boot_tasks(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: int, tasks: int, ports: int) -> int:
-    """The kernel's own spaces and threads, *tasks* system tasks, then the servers' *ports*."""
+def _boot_tasks(
+    m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: int, tasks: int, ports: int, rec: np.ndarray
+) -> int:
+    """The kernel's own spaces and threads, *tasks* system tasks, then the servers' *ports*.
+
+    ``rec`` (``P_*``) is scratch, given by the caller: a kernel that makes no
+    array does not compile numba's ``np.empty``.
+    """
     if _zalloc_n(m.zones, m.ms, Z_SPACES, kernel_spaces) != OK:
         return ZONE_PANIC
     for _ in range(kernel_threads):
         for z in (Z_THREADS, Z_PCB):
             if _zalloc(m.zones, m.ms, z) != OK:
                 return ZONE_PANIC
-    rec = np.empty(P_SIZE, dtype=np.int64)
     for _ in range(tasks):
         status = _spawn(m, base_q, 1, rec)
         if status != OK:
@@ -71,13 +76,15 @@ def _boot_tasks(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threa
 
 
 @kernel(entry=True)
-def _boot(m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: int, tasks: int, ports: int) -> int:
-    """Boot the system: the servers' pooled IPC table, then :func:`_boot_tasks`."""
+def _boot(
+    m: Machine, base_q: np.ndarray, kernel_spaces: int, kernel_threads: int, tasks: int, ports: int, rec: np.ndarray
+) -> int:
+    """Boot the system: the servers' pooled IPC table, then :func:`_boot_tasks` (``rec`` is its scratch)."""
     status, addr = _kalloc(m, m.its[0] * m.gp[G_ENTRY])
     m.res[R_SERVER_ADDR] = addr
     if status != OK:
         return status
-    return _boot_tasks(m, base_q, kernel_spaces, kernel_threads, tasks, ports)
+    return _boot_tasks(m, base_q, kernel_spaces, kernel_threads, tasks, ports, rec)
 
 
 @kernel(refcount=False)

@@ -518,13 +518,15 @@ class Booted:
                     kernel.kernel_threads,
                     kernel.system_tasks,
                     kernel.boot_ports,
+                    np.empty(L.P_SIZE, dtype=np.int64),
                 )
             )
         return cls(kernel, report, machine, base_q, fp, status)
 
     def start_session(self, start: str) -> int:
         """Start the login session a bomb runs in (extra tasks for ssh and screen); return a status."""
-        return int(_boot_tasks(self.machine, self.base_q, 0, 0, session_tasks(self.kernel, start), 0))
+        tasks = session_tasks(self.kernel, start)
+        return int(_boot_tasks(self.machine, self.base_q, 0, 0, tasks, 0, np.empty(L.P_SIZE, dtype=np.int64)))
 
     def workload(self, child_q: np.ndarray | None = None) -> L.Workload:
         """The processes of an experiment on this system (ordinary tasks where no child row is given)."""
