@@ -160,31 +160,30 @@ COLD_SECONDS: Final[dict[str, int]] = {
     "_replay": 1,
     "_bomb": 1,
     "_bomb_chunk": 1,
-    "_bomb_timed": 21,
-    "_bomb_timed_chunk": 22,
+    "_bomb_timed": 13,
+    "_bomb_timed_chunk": 14,
     "_bomb_limited": 2,
     "_bomb_limited_chunk": 1,
-    "_burst_run": 25,
-    "_burst_chunk": 26,
+    "_burst_run": 15,
+    "_burst_chunk": 16,
     "_open_storm": 3,
     "_exit_clients": 1,
-    "_kill_clients": 23,
-    "_kill_null_instances": 23,
-    "_build": 23,
+    "_kill_clients": 13,
+    "_kill_null_instances": 13,
+    "_build": 24,
     "_build_row": 1,
     "_new_paging": 1,
-    "_build_chunk": 24,
+    "_build_chunk": 25,
 }
 """About how long compiling each kernel called from Python takes on two cores, with the kernels it calls,
 on an empty cache; unknown ones count 5 s.
 
-Measured in new processes on an empty cache (issue 17; ``nox -s bench``, section (f)), on the slower of
-two 2-core machines on 2 December 2026: a first fork bomb 4.1 s, an open() storm 6.3 s, a timed fork bomb
-25.1 s, a close burst 28.8 s.  On the faster, on 3 December, each took 0.63 to 0.71 times as long, and a
-first ``compile_job`` 16.9 s and a first kill on a System 14.6 s (scaled by 1.55 for the slower machine).
-About 3 s of each is the boot kernels'.  Every kernel
-that runs the servers' event loop (``_kernels.engine._serve``) compiles it with everything it inlines:
-a timed fork bomb, a close burst, a build or a kill on a System."""
+Measured in new processes on an empty cache (issue 17; ``nox -s bench``, section (f), and the same calls
+by hand) on a 2-core machine on 4 December 2026: a first fork bomb 4.7 s, an open() storm 6.4 s, a timed
+fork bomb 16.5 s, a close burst 19.4 s, a first ``compile_job`` 27.9 s, a first kill on a System (after
+its open() storm) 12.9 s.  About 3 s of each is the boot kernels'.  Every kernel that runs the servers'
+event loop (``_kernels.engine._serve``) compiles it with everything it inlines: a timed fork bomb, a
+close burst or a kill on a System without a build's branches, a build with them (and the paging kernels)."""
 BOOT_KERNELS: Final = (_boot, _boot_tasks, _pages_in_use)
 """The kernels every experiment on a booted system calls (:meth:`Booted.up`, the session, RAM left)."""
 _noticed = False

@@ -193,13 +193,13 @@ def _processes(asked: int | None, cores: int, compiling: bool) -> int:
     return wanted
 
 
-FIRST_USE_SECONDS: dict[int, int] = {1: 40, 2: 25}
+FIRST_USE_SECONDS: dict[int, int] = {1: 45, 2: 28}
 """About how long a warm-up on an empty cache takes, by processes (more than two: as two), on two cores.
 
-Measured with ``nox -s bench`` (section (f)) in December 2026: one process
-24.9 to 39.1 s, two 17.7 s (on the faster of two machines of the same size).
-Two processes save less than half: the kernels that run the event loop,
-compiled by one process, take about 15 s on their own.
+Measured with ``nox -s bench`` (sections (c) and (f)) on 4 December 2026:
+one process 45.6 s, two 28.4 s (25.8 s, the median of three other cold
+runs).  Two processes save less than half: a build's event loop, with the
+kernels it compiles one inside the other, takes about 25 s on its own.
 """
 
 
