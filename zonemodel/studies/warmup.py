@@ -112,7 +112,7 @@ LOOP_STEPS = 4
 A build's event loop, with the paging kernels it alone calls, is the
 longest chain of kernels that compile one inside the other, so this
 process starts it at once; a helper meanwhile compiles the fork bombs and,
-from :func:`System.kill <zonemodel.System.kill>` on, the kernels that only
+from ``System.kill`` on, the kernels that only
 the event loop outside a build calls.  Two cold runs of each order on two
 cores (4 December 2026): 26 and 30 s in this one, 28 and 31 s with the
 builds last, 32 and 35 s with a helper that starts with the builds.
