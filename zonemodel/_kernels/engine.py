@@ -154,7 +154,6 @@ from zonemodel._kernels.layout import (
     TH_SERVER,
     TH_STATE,
     TH_STEP,
-    TR_BUILD_SIZE,
     TR_NULL_THREADS,
     TR_TIME,
     TR_ZONE_MAP_USED,
@@ -605,7 +604,8 @@ def _serve(
     running thread's piece of work, the next clock tick (these two only
     while a thread runs).  ``eng.trace`` (shape (k, 3): time, null threads,
     zone-map bytes used) samples the run every ``2 * len(eng.lat) // k`` steps
-    when it has rows.  Stops at the first step that does not return OK.
+    when it has rows; in a build, :func:`.paging._sample` fills it instead.
+    Stops at the first step that does not return OK.
 
     *pager* is ``eng.pg`` in a build and None elsewhere (a storm, a timed
     fork bomb, a kill).  numba compiles the loop once for each, and prunes
@@ -621,7 +621,6 @@ def _serve(
     events = 0
     every = max(1, 2 * eng.lat.shape[0] // max(1, trace.shape[0]))
     row = 0
-    build = trace.shape[1] == TR_BUILD_SIZE
     status = OK
     t = ef[EF_NOW]
     started = False
@@ -632,7 +631,7 @@ def _serve(
             status = _run_cpu(m, eng, srv, state, t)
         if started:
             events += 1
-            if pager is not None and build:
+            if pager is not None:  # a build samples its own trace (TR_BUILD_SIZE columns)
                 _sample(m, eng, srv)
             elif row < trace.shape[0] and events % every == 0:
                 trace[row, TR_TIME] = ef[EF_NOW]

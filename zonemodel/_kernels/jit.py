@@ -107,7 +107,7 @@ class _Dispatcher(CPUDispatcher):
         """
         index = getattr(getattr(getattr(self, "_cache", None), "_cache_file", None), "_index_path", None)
         args, _ = sigutils.normalize_signature(sig)
-        if fcntl is None or index is None or tuple(args) in self.overloads:
+        if not _FLOCK or index is None or tuple(args) in self.overloads:
             return super().compile(sig)
         with global_compiler_lock, _file_lock(_signature_lock(index, tuple(args))):
             return super().compile(sig)

@@ -8,12 +8,12 @@ the workers of a sweep start warm; on a dask cluster run
 ``client.run(zonemodel.warmup)``.
 
 On a cold cache with two or more cores, :func:`warmup` shares the compiling
-with helper processes: this process compiles the kernels that run the
-servers' event loop (in a build, with its paging kernels, then outside one),
-a helper the rest, each saving to the cache, and this process then loads
-what the helper saved.  A lock file per kernel signature in the cache
-directory keeps two processes from compiling the same one.  Without a cache
-there is nothing to share, and one process compiles everything.
+with helper processes: this process compiles a build's event loop and its
+paging kernels, a helper the event loop outside a build and then the rest,
+each saving to the cache, and this process then loads what the helper
+saved.  A lock file per kernel signature in the cache directory keeps two
+processes from compiling the same one.  Without a cache there is nothing to
+share, and one process compiles everything.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ FIRST_USE_SECONDS: dict[int, int] = {1: 45, 2: 28}
 """About how long a warm-up on an empty cache takes, by processes (more than two: as two), on two cores.
 
 Measured with ``nox -s bench`` (sections (c) and (f)) on 4 December 2026:
-one process 45.6 s, two 28.4 s (25.8 s, the median of three other cold
+one process 45.6 s, two 28.4 s (27.3 s, the median of three other cold
 runs).  Two processes save less than half: a build's event loop, with the
 kernels it compiles one inside the other, takes about 25 s on its own.
 """
