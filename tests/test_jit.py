@@ -76,6 +76,58 @@ def test_kernel_maps_its_options_to_numba(monkeypatch: pytest.MonkeyPatch) -> No
     assert isinstance(inlined, _jit._Dispatcher)
 
 
+def _levels_while(call: object) -> set[int]:
+    """The LLVM optimisation levels of the pass pipelines numba builds while *call* runs."""
+    from numba.core import codegen
+
+    seen: set[int] = set()
+    build = codegen.JITCPUCodegen._pass_builder
+
+    def spy(self: object, **kwargs: object) -> object:
+        seen.add(int(kwargs.get("opt", numba.core.config.OPT)))  # type: ignore[call-overload]
+        return build(self, **kwargs)  # type: ignore[arg-type]
+
+    codegen.JITCPUCodegen._pass_builder = spy  # type: ignore[method-assign]
+    try:
+        call()  # type: ignore[operator]
+    finally:
+        codegen.JITCPUCodegen._pass_builder = build  # type: ignore[method-assign]
+    return seen
+
+
+def _kernel_and_plain(monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """A kernel and the same function under plain ``numba.njit``, neither cached (so each call compiles)."""
+
+    def f(a: np.ndarray) -> float:
+        return float(a[0] + a[1])
+
+    monkeypatch.setattr(_jit, "CACHE", False)
+    return _jit.kernel(entry=True)(f), numba.njit(cache=False)(f)
+
+
+def test_kernels_compile_at_their_level_other_numba_code_at_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NUMBA_OPT", raising=False)
+    ours, plain = _kernel_and_plain(monkeypatch)
+    before = numba.core.config.OPT
+    a = np.arange(2.0)
+    # The kernel's function and module pipelines at OPT_LEVEL; numba's cheap inlining pass is always at 0.
+    assert _levels_while(lambda: ours(a)) == {_jit.OPT_LEVEL, 0}  # type: ignore[operator]
+    assert numba.core.config.OPT is before
+    assert _levels_while(lambda: plain(a)) == {int(before), 0}  # type: ignore[operator]
+    assert int(before) != _jit.OPT_LEVEL  # numba's default (3) differs, so the check above can fail
+
+
+def test_a_users_numba_opt_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUMBA_OPT", "2")
+    ours, _ = _kernel_and_plain(monkeypatch)
+    try:
+        assert _levels_while(lambda: ours(np.arange(2.0))) == {2, 0}  # type: ignore[operator]
+    finally:
+        monkeypatch.delenv("NUMBA_OPT")
+        numba.core.config.reload_config()  # back to numba's default for the tests that follow
+    assert int(numba.core.config.OPT) == 3
+
+
 def test_a_kernel_called_with_constants_compiles_one_signature() -> None:
     @_jit.kernel
     def _bump(a: np.ndarray, i: int) -> int:

@@ -28,6 +28,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any, NamedTuple, TypeVar, overload
 
 import numba
+import numba.core.config
 import numba.core.options
 from numba.core import sigutils, types
 from numba.core.caching import FunctionCache
@@ -107,9 +108,10 @@ class _Dispatcher(CPUDispatcher):
         """
         index = getattr(getattr(getattr(self, "_cache", None), "_cache_file", None), "_index_path", None)
         args, _ = sigutils.normalize_signature(sig)
-        if not _FLOCK or index is None or tuple(args) in self.overloads:
+        if tuple(args) in self.overloads:
             return super().compile(sig)
-        with global_compiler_lock, _file_lock(_signature_lock(index, tuple(args))):
+        lock = _file_lock(_signature_lock(index, tuple(args))) if _FLOCK and index is not None else nullcontext()
+        with global_compiler_lock, _optimised(), lock:
             return super().compile(sig)
 
     def add_overload(self, cres: Any) -> None:
@@ -151,6 +153,39 @@ class _Dispatcher(CPUDispatcher):
         plain = tuple(types.unliteral(a) for a in args)
         named = {name: types.unliteral(a) for name, a in dict(kws).items()}
         return super().get_call_template(plain, named)
+
+
+OPT_LEVEL = 1
+"""LLVM's optimisation level for the kernels: numba's ``NUMBA_OPT`` while a kernel compiles (numba's default is 3).
+
+Level 1 compiles the README's first fork bomb in about 0.8 times the time
+of level 3, and the kernels run as fast or faster: our code is scalar and
+branchy, so what level 3 adds (loop vectorisation, more aggressive
+inlining and loop passes) costs compile time and buys nothing here
+(issue 17; the CHANGELOG has the figures).  Machine code is still
+generated at numba's own level.  The setting holds only while numba
+compiles a zonemodel kernel (and the numba functions that kernel needs
+first), under numba's compiler lock, so other numba code in the process
+keeps its own level.  A ``NUMBA_OPT`` in the environment wins: it is the
+user's choice for every numba function.
+"""
+
+
+@contextmanager
+def _optimised() -> Iterator[None]:
+    """Compile at :data:`OPT_LEVEL` inside (caller holds numba's compiler lock); leave a user's ``NUMBA_OPT`` alone."""
+    config = numba.core.config
+    if "NUMBA_OPT" in os.environ:
+        yield
+        return
+    saved = config.OPT
+    ours = type(saved)(OPT_LEVEL)
+    config.OPT = ours
+    try:
+        yield
+    finally:
+        if config.OPT is ours:  # numba re-reads its environment when it changes: keep what it read then
+            config.OPT = saved
 
 
 SHARED_BYTES = 12_000
