@@ -158,12 +158,14 @@ class _Dispatcher(CPUDispatcher):
 OPT_LEVEL = 1
 """LLVM's optimisation level for the kernels: numba's ``NUMBA_OPT`` while a kernel compiles (numba's default is 3).
 
-Level 1 compiles the README's first fork bomb in about 0.8 times the time
-of level 3, and the kernels run as fast or faster: our code is scalar and
-branchy, so what level 3 adds (loop vectorisation, more aggressive
-inlining and loop passes) costs compile time and buys nothing here
-(issue 17; the CHANGELOG has the figures).  Machine code is still
-generated at numba's own level.  The setting holds only while numba
+Our code is scalar and branchy: what level 3 adds (loop vectorisation,
+more inlining and loop passes) costs compile time and buys nothing here.
+Paired against level 3 on an empty cache (4 December 2026, 2 cores), a
+first close burst compiles in 0.95 times the time and the README's first
+fork bomb in 0.97 times (whole processes); warm, 1000 fork bombs take 0.92
+times as long and the other experiments the same (issue 17; the CHANGELOG
+has the figures).  Machine code is still generated at numba's own level,
+which is set once per process.  The setting holds only while numba
 compiles a zonemodel kernel (and the numba functions that kernel needs
 first), under numba's compiler lock, so other numba code in the process
 keeps its own level.  A ``NUMBA_OPT`` in the environment wins: it is the
